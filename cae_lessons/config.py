@@ -1,0 +1,195 @@
+"""Execution profiles, the environment report and seeding.
+
+The bottom layer of the package: every other module may import it, it imports none of them.
+TensorFlow is imported only inside the functions that need it, so ``import cae_lessons`` stays
+cheap.
+
+Used by every chapter (the first, hidden cell prints :func:`environment_report`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+PROFILE_VARIABLE = "CAE_LESSONS_PROFILE"
+REQUIRE_GPU_VARIABLE = "CAE_LESSONS_REQUIRE_GPU"
+PROFILES = ("quick", "full", "auto")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much work a chapter does: ``quick`` on a CPU (and in CI), ``full`` on a GPU.
+
+    Chapters read sizes from here and never hard-code a number that only fits one profile.
+
+    Attributes
+    ----------
+    name : str
+        ``'quick'`` or ``'full'``.
+    epochs : int
+        Training epochs for one model.
+    max_slices : int or None
+        Cap on MRI slices used for training (``None``: all of them).
+    seeds : int
+        How many seeds a comparison averages over.
+    """
+
+    name: str
+    epochs: int
+    max_slices: int | None
+    seeds: int
+
+
+QUICK = Profile(name="quick", epochs=8, max_slices=192, seeds=2)
+FULL = Profile(name="full", epochs=40, max_slices=None, seeds=5)
+
+
+def gpu_available() -> bool:
+    """Return True when TensorFlow can see at least one GPU.
+
+    Examples
+    --------
+    >>> isinstance(gpu_available(), bool)
+    True
+    """
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def resolve_profile(name: str | None = None) -> Profile:
+    """Return the execution profile named by ``name`` or by ``$CAE_LESSONS_PROFILE``.
+
+    Parameters
+    ----------
+    name : {'quick', 'full', 'auto'}, optional
+        ``'auto'`` (the default when the variable is unset) means ``full`` when TensorFlow sees a
+        GPU and ``quick`` otherwise.
+
+    Returns
+    -------
+    Profile
+
+    Raises
+    ------
+    ValueError
+        If the name is not one of ``'quick'``, ``'full'``, ``'auto'``.
+
+    Examples
+    --------
+    >>> resolve_profile("quick")
+    Profile(name='quick', epochs=8, max_slices=192, seeds=2)
+    >>> resolve_profile("fast")
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown profile 'fast'; expected one of ('quick', 'full', 'auto'). Set CAE_LESSONS_PROFILE=quick (CPU) or full (GPU).
+    """
+    chosen = (name or os.environ.get(PROFILE_VARIABLE) or "auto").strip().lower()
+    if chosen not in PROFILES:
+        raise ValueError(
+            f"Unknown profile {chosen!r}; expected one of {PROFILES}. "
+            f"Set {PROFILE_VARIABLE}=quick (CPU) or full (GPU)."
+        )
+    if chosen == "auto":
+        chosen = "full" if gpu_available() else "quick"
+    return FULL if chosen == "full" else QUICK
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What a notebook runs on: library versions, devices and the profile."""
+
+    python: str
+    tensorflow: str
+    keras: str
+    devices: tuple[str, ...]
+    profile: Profile
+
+    def __repr__(self) -> str:
+        return (
+            f"Python {self.python} | TensorFlow {self.tensorflow} | Keras {self.keras} | "
+            f"devices: {', '.join(self.devices)} | profile: {self.profile.name} "
+            f"({self.profile.epochs} epochs, seeds={self.profile.seeds})"
+        )
+
+
+def environment_report(profile: str | None = None) -> Environment:
+    """Describe the running environment; fail loudly if a GPU is required and missing.
+
+    With ``CAE_LESSONS_REQUIRE_GPU=1`` (set by the GPU CI job) a machine without a visible GPU
+    raises instead of silently running the quick profile on the CPU.
+
+    Raises
+    ------
+    RuntimeError
+        If ``$CAE_LESSONS_REQUIRE_GPU`` is ``1`` and TensorFlow sees no GPU.
+
+    Examples
+    --------
+    >>> env = environment_report("quick")
+    >>> env.profile.name
+    'quick'
+    """
+    import platform
+
+    import keras
+    import tensorflow as tf
+
+    devices = tuple(d.device_type for d in tf.config.list_physical_devices())
+    if os.environ.get(REQUIRE_GPU_VARIABLE) == "1" and "GPU" not in devices:
+        raise RuntimeError(
+            f"{REQUIRE_GPU_VARIABLE}=1 but TensorFlow sees no GPU (devices: {devices}). "
+            "Install the GPU build with `pip install -e .[gpu]` and check `nvidia-smi`, "
+            f"or unset {REQUIRE_GPU_VARIABLE} to run the quick profile on the CPU."
+        )
+    return Environment(
+        python=platform.python_version(),
+        tensorflow=tf.__version__,
+        keras=keras.__version__,
+        devices=devices,
+        profile=resolve_profile(profile),
+    )
+
+
+def seed_everything(seed: int, *, deterministic: bool = True) -> None:
+    """Seed Python, NumPy and TensorFlow; optionally request deterministic TF kernels.
+
+    Parameters
+    ----------
+    seed : int
+        Non-negative integer seed.
+    deterministic : bool
+        Turn on ``tf.config.experimental.enable_op_determinism`` so that the same seed gives the
+        same numbers on the same machine.
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` is not an integer.
+    ValueError
+        If ``seed`` is negative.
+
+    Examples
+    --------
+    >>> seed_everything(0)
+    >>> a = np.random.rand()
+    >>> seed_everything(0)
+    >>> a == np.random.rand()
+    True
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}.")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}.")
+    import keras
+    import tensorflow as tf
+
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(int(seed))
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
