@@ -1,0 +1,118 @@
+"""The book's structure: configuration, table of contents and every chapter's skeleton and tags.
+
+nbval (`make notebooks`) re-executes the chapters; these tests check what nbval cannot: that each
+chapter follows the lesson skeleton, is stored executed, hides its plumbing and tags its errors so
+that nbval really checks them.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from execute_notebooks import toc_notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHAPTERS = toc_notebooks(ROOT)
+SKELETON = ("Overview", "Prerequisites", "Setup", "Summary", "Exercises", "What's next", "References")
+MAX_CODE_LINES = 300
+
+
+def _code(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _tags(cell):
+    return set(cell.metadata.get("tags", []))
+
+
+@pytest.fixture(scope="module")
+def config():
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def test_there_is_at_least_one_chapter():
+    assert CHAPTERS, "no .ipynb chapter is listed in _toc.yml"
+
+
+def test_config_turns_on_what_the_book_promises(config):
+    assert config["only_build_toc_files"] is True
+    assert {".venv", "_build", "tests"} <= set(config["exclude_patterns"])
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert config["sphinx"]["config"]["nb_execution_raise_on_error"] is True
+    assert "sphinx_exercise" in config["sphinx"]["extra_extensions"]
+    assert config["bibtex_bibfiles"] == ["book/references.bib"]
+    assert (ROOT / "book" / "references.bib").exists()
+    assert config["html"]["use_repository_button"] is True
+    assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert config["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
+
+
+def test_toc_is_a_numbered_jb_book(root):
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    assert toc["format"] == "jb-book"
+    assert toc["parts"][0]["numbered"] is True
+    for part in toc["parts"]:
+        for chapter in part["chapters"]:
+            stem = root / chapter["file"]
+            assert any(stem.with_suffix(s).exists() for s in (".ipynb", ".md")), chapter["file"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+class TestChapter:
+    def test_follows_the_lesson_skeleton(self, path):
+        nb = nbformat.read(path, as_version=4)
+        headings = [
+            line[3:].strip()
+            for cell in nb.cells
+            if cell.cell_type == "markdown"
+            for line in cell.source.splitlines()
+            if line.startswith("## ")
+        ]
+        positions = [headings.index(h) for h in SKELETON if h in headings]
+        assert [h for h in SKELETON if h not in headings] == [], headings
+        assert positions == sorted(positions), f"skeleton out of order: {headings}"
+
+    def test_first_cells_install_the_package_and_report_the_environment(self, path, config):
+        code = _code(nbformat.read(path, as_version=4))
+        install, env = code[0], code[1]
+        assert "remove-cell" in _tags(install)
+        assert f"git+{config['repository']['url']}" in install.source
+        assert {"hide-input", "remove-stderr"} <= _tags(env)
+        assert "environment_report()" in env.source
+
+    def test_is_stored_executed_without_unexpected_errors(self, path):
+        for cell in _code(nbformat.read(path, as_version=4)):
+            if cell.source.strip() and "remove-cell" not in _tags(cell):
+                assert cell.execution_count is not None, f"not executed: {cell.source[:60]!r}"
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            if errors:
+                assert "raises-exception" in _tags(cell), f"unexpected error: {errors[0].ename}"
+
+    def test_cells_that_raise_are_checked_by_nbval(self, path):
+        raising = [c for c in _code(nbformat.read(path, as_version=4)) if "raises-exception" in _tags(c)]
+        for cell in raising:
+            assert "nbval-check-output" in _tags(cell), cell.source[:60]
+            assert [o.output_type for o in cell.outputs][-1] == "error"
+
+    def test_has_checked_outputs(self, path):
+        checked = [c for c in _code(nbformat.read(path, as_version=4)) if "nbval-check-output" in _tags(c)]
+        assert checked, "no cell is tagged nbval-check-output, so nbval would check nothing"
+
+    def test_is_short(self, path):
+        lines = sum(
+            len([ln for ln in c.source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")])
+            for c in _code(nbformat.read(path, as_version=4))
+        )
+        assert lines <= MAX_CODE_LINES
+
+    def test_exercises_have_solutions_in_dropdowns(self, path):
+        text = "\n".join(
+            c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"
+        )
+        exercises = re.findall(r":::\{exercise\}\n:label: (\S+)", text)
+        assert exercises
+        for label in exercises:
+            assert re.search(rf":::\{{solution\}} {re.escape(label)}\n:class: dropdown", text), label

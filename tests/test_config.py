@@ -1,0 +1,88 @@
+"""cae_lessons.config: profiles, the environment report, seeding."""
+
+import re
+
+import numpy as np
+import pytest
+
+from cae_lessons import config
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"), [("quick", config.QUICK), ("full", config.FULL), (" Full ", config.FULL)]
+)
+def test_resolve_profile_by_name(name, expected):
+    assert config.resolve_profile(name) is expected
+
+
+def test_resolve_profile_reads_the_environment(monkeypatch):
+    monkeypatch.setenv(config.PROFILE_VARIABLE, "full")
+    assert config.resolve_profile() is config.FULL
+
+
+def test_auto_profile_follows_the_gpu(monkeypatch):
+    monkeypatch.setenv(config.PROFILE_VARIABLE, "auto")
+    expected = config.FULL if config.gpu_available() else config.QUICK
+    assert config.resolve_profile() is expected
+
+
+def test_unknown_profile_says_what_to_set(monkeypatch):
+    monkeypatch.setenv(config.PROFILE_VARIABLE, "turbo")
+    with pytest.raises(ValueError, match=re.escape("Unknown profile 'turbo'; expected one of")):
+        config.resolve_profile()
+
+
+def test_quick_profile_is_smaller_than_full():
+    assert config.QUICK.epochs < config.FULL.epochs
+    assert config.QUICK.seeds < config.FULL.seeds
+
+
+def test_environment_report_names_versions_and_profile():
+    import keras
+    import tensorflow as tf
+
+    env = config.environment_report("quick")
+    assert env.tensorflow == tf.__version__
+    assert env.keras == keras.__version__
+    assert "CPU" in env.devices
+    assert f"TensorFlow {tf.__version__}" in repr(env)
+    assert "profile: quick" in repr(env)
+
+
+def test_require_gpu_fails_loudly_without_one(monkeypatch):
+    monkeypatch.setenv(config.REQUIRE_GPU_VARIABLE, "1")
+    if config.gpu_available():
+        assert "GPU" in config.environment_report().devices
+    else:
+        with pytest.raises(RuntimeError, match="CAE_LESSONS_REQUIRE_GPU=1 but TensorFlow sees no GPU"):
+            config.environment_report()
+
+
+def test_seed_everything_repeats_numpy_and_tensorflow():
+    import tensorflow as tf
+
+    config.seed_everything(3)
+    first = (np.random.rand(3), tf.random.uniform((3,)).numpy())
+    config.seed_everything(3)
+    second = (np.random.rand(3), tf.random.uniform((3,)).numpy())
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+
+
+@pytest.mark.parametrize(
+    ("seed", "error", "message"),
+    [(1.5, TypeError, "seed must be an int, got float 1.5"), (-1, ValueError, "seed must be >= 0")],
+)
+def test_seed_everything_rejects_bad_seeds(seed, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        config.seed_everything(seed)
+
+
+def test_import_is_cheap():
+    """Importing the package must not import TensorFlow (DESIGN.md: `import cae_lessons` is cheap)."""
+    import subprocess
+    import sys
+
+    code = "import sys, cae_lessons, cae_lessons.config; print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
