@@ -86,7 +86,7 @@ def resolve_profile(name: str | None = None) -> Profile:
     >>> resolve_profile("fast")
     Traceback (most recent call last):
     ...
-    ValueError: Unknown profile 'fast'; expected one of ('quick', 'full', 'auto'). Set CAE_LESSONS_PROFILE=quick (CPU) or full (GPU).
+    ValueError: Unknown profile 'fast'; expected one of ('quick', 'full', 'auto'). Set ...
     """
     chosen = (name or os.environ.get(PROFILE_VARIABLE) or "auto").strip().lower()
     if chosen not in PROFILES:
@@ -189,7 +189,7 @@ def seed_everything(seed: int, *, deterministic: bool = True) -> None:
     import tensorflow as tf
 
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (libraries still draw from the legacy global generator)
     keras.utils.set_random_seed(int(seed))
     if deterministic:
         tf.config.experimental.enable_op_determinism()

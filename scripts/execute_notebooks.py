@@ -52,7 +52,9 @@ def execute(path: Path, timeout: int = 1800) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml")
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml"
+    )
     args = parser.parse_args(argv)
     for path in args.notebooks or toc_notebooks():
         print(f"executing {path.relative_to(ROOT)} ...", flush=True)

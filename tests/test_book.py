@@ -16,7 +16,15 @@ from execute_notebooks import toc_notebooks
 ROOT = Path(__file__).resolve().parent.parent
 
 CHAPTERS = toc_notebooks(ROOT)
-SKELETON = ("Overview", "Prerequisites", "Setup", "Summary", "Exercises", "What's next", "References")
+SKELETON = (
+    "Overview",
+    "Prerequisites",
+    "Setup",
+    "Summary",
+    "Exercises",
+    "What's next",
+    "References",
+)
 MAX_CODE_LINES = 300
 
 
@@ -92,21 +100,26 @@ class TestChapter:
                 assert "raises-exception" in _tags(cell), f"unexpected error: {errors[0].ename}"
 
     def test_cells_that_raise_are_checked_by_nbval(self, path):
-        raising = [c for c in _code(nbformat.read(path, as_version=4)) if "raises-exception" in _tags(c)]
-        for cell in raising:
+        for cell in _code(nbformat.read(path, as_version=4)):
+            if "raises-exception" not in _tags(cell):
+                continue
             assert "nbval-check-output" in _tags(cell), cell.source[:60]
             assert [o.output_type for o in cell.outputs][-1] == "error"
 
     def test_has_checked_outputs(self, path):
-        checked = [c for c in _code(nbformat.read(path, as_version=4)) if "nbval-check-output" in _tags(c)]
-        assert checked, "no cell is tagged nbval-check-output, so nbval would check nothing"
+        cells = _code(nbformat.read(path, as_version=4))
+        assert any("nbval-check-output" in _tags(c) for c in cells), (
+            "no cell is tagged nbval-check-output, so nbval would check nothing"
+        )
 
     def test_is_short(self, path):
-        lines = sum(
-            len([ln for ln in c.source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")])
-            for c in _code(nbformat.read(path, as_version=4))
-        )
-        assert lines <= MAX_CODE_LINES
+        lines = [
+            line
+            for cell in _code(nbformat.read(path, as_version=4))
+            for line in cell.source.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+        assert len(lines) <= MAX_CODE_LINES
 
     def test_exercises_have_solutions_in_dropdowns(self, path):
         text = "\n".join(
@@ -115,4 +128,5 @@ class TestChapter:
         exercises = re.findall(r":::\{exercise\}\n:label: (\S+)", text)
         assert exercises
         for label in exercises:
-            assert re.search(rf":::\{{solution\}} {re.escape(label)}\n:class: dropdown", text), label
+            solution = rf":::\{{solution\}} {re.escape(label)}\n:class: dropdown"
+            assert re.search(solution, text), label

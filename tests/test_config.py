@@ -54,7 +54,8 @@ def test_require_gpu_fails_loudly_without_one(monkeypatch):
     if config.gpu_available():
         assert "GPU" in config.environment_report().devices
     else:
-        with pytest.raises(RuntimeError, match="CAE_LESSONS_REQUIRE_GPU=1 but TensorFlow sees no GPU"):
+        message = "CAE_LESSONS_REQUIRE_GPU=1 but TensorFlow sees no GPU"
+        with pytest.raises(RuntimeError, match=message):
             config.environment_report()
 
 
@@ -79,7 +80,7 @@ def test_seed_everything_rejects_bad_seeds(seed, error, message):
 
 
 def test_import_is_cheap():
-    """Importing the package must not import TensorFlow (DESIGN.md: `import cae_lessons` is cheap)."""
+    """`import cae_lessons` must not import TensorFlow (DESIGN.md: importing is cheap)."""
     import subprocess
     import sys
 
