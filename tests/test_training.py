@@ -1,0 +1,179 @@
+"""cae_lessons.training: seeded, measured, cached training."""
+
+import re
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from cae_lessons import training
+
+
+def _tiny(size=16, name="tiny"):
+    import keras
+
+    def build():
+        return keras.Sequential(
+            [
+                keras.Input((size, size, 1)),
+                keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="enc"),
+                keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="dec"),
+            ],
+            name=name,
+        )
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def images():
+    """Smooth seeded 16×16 blobs: learnable, so a few epochs lower the loss."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:16, 0:16]
+    centres = rng.uniform(4, 12, size=(48, 2))
+    widths = rng.uniform(2, 5, size=48)
+    blobs = np.exp(
+        -((yy - centres[:, :1, None]) ** 2 + (xx - centres[:, 1:, None]) ** 2)
+        / widths[:, None, None] ** 2
+    )
+    x = blobs[..., None].astype(np.float32)
+    return x[:32], x[32:]
+
+
+def _train(images, **kwargs):
+    x_train, x_val = images
+    options = {"epochs": 3, "batch_size": 8, "cache": False, "progress": False, **kwargs}
+    return training.train(_tiny(), x_train, x_val, **options)
+
+
+def test_training_lowers_validation_loss(images):
+    result = _train(images, epochs=6, learning_rate=1e-2)
+    assert result.history["val_loss"][-1] < result.history["val_loss"][0]
+    assert len(result.history["loss"]) == 6
+    assert result.images_per_second > 0
+
+
+def test_same_seed_reproduces_exactly_and_another_seed_differs(images):
+    first, second, other = _train(images, seed=1), _train(images, seed=1), _train(images, seed=2)
+    assert first.history == second.history
+    assert first.gradient_norms == second.gradient_norms
+    assert first.history != other.history
+
+
+def test_gradient_norms_per_layer_before_and_after_each_epoch(images):
+    result = _train(images, epochs=3)
+    assert list(result.gradient_norms) == ["enc", "dec"]
+    for norms in result.gradient_norms.values():
+        assert len(norms) == 4
+        assert all(np.isfinite(norms)) and all(n > 0 for n in norms)
+
+
+def test_repr_is_one_readable_line(images):
+    text = repr(_train(images, epochs=1))
+    assert re.fullmatch(
+        r"TrainResult\(tiny: 1 epochs, seed 0, loss [\d.]+, val_loss [\d.]+, "
+        r"[\d.]+ images/s, from [\d.]+ s\)",
+        text,
+    )
+
+
+def test_cache_hit_returns_the_same_model_and_history(images, tmp_path):
+    first = _train(images, cache=tmp_path)
+    second = _train(images, cache=tmp_path)
+    assert (first.cache_hit, second.cache_hit) == (False, True)
+    assert first.history == second.history
+    x_val = images[1]
+    np.testing.assert_array_equal(
+        training.reconstruct(first, x_val), training.reconstruct(second, x_val)
+    )
+
+
+def test_cache_misses_when_a_setting_changes(images, tmp_path):
+    _train(images, cache=tmp_path, epochs=2)
+    assert _train(images, cache=tmp_path, epochs=3).cache_hit is False
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+@pytest.mark.parametrize("damage", ["truncate_weights", "drop_marker"])
+def test_corrupt_or_partial_entry_is_retrained_not_loaded(images, tmp_path, damage):
+    first = _train(images, cache=tmp_path)
+    (entry,) = tmp_path.iterdir()
+    if damage == "truncate_weights":
+        weights = entry / "weights.npz"
+        weights.write_bytes(weights.read_bytes()[:100])
+        with pytest.warns(
+            training.CacheWarning, match=r"weights checksum mismatch\); retraining it"
+        ):
+            again = _train(images, cache=tmp_path)
+    else:
+        (entry / "COMPLETE.json").unlink()
+        with pytest.warns(training.CacheWarning, match="FileNotFoundError"):
+            again = _train(images, cache=tmp_path)
+    assert again.cache_hit is False
+    assert again.history == first.history
+
+
+def test_wrong_image_size_is_refused_before_training(images):
+    x_train, _ = images
+    small = x_train[:, :8, :8]
+    message = re.escape("x_train images have shape (8, 8, 1) but the model expects (16, 16, 1)")
+    with pytest.raises(ValueError, match=message):
+        training.train(_tiny(), small, small, epochs=1, cache=False, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        ([[0.0]], TypeError, "x_train must be a NumPy array, got list"),
+        (
+            np.zeros((4, 16, 16), np.float32),
+            ValueError,
+            r"must be \(N, H, W, C\) float32, got shape \(4, 16, 16\)",
+        ),
+        (np.zeros((4, 16, 16, 1), np.float64), ValueError, "dtype float64"),
+        (np.zeros((0, 16, 16, 1), np.float32), ValueError, "x_train is empty"),
+    ],
+)
+def test_bad_data_gets_a_clear_error(images, bad, error, message):
+    with pytest.raises(error, match=message):
+        training.train(_tiny(), bad, images[1], epochs=1, cache=False, progress=False)
+
+
+def test_strategy_needs_a_builder_not_a_built_model(images):
+    import tensorflow as tf
+
+    with pytest.raises(TypeError, match="pass a function that builds the model"):
+        training.train(_tiny()(), *images, epochs=1, strategy=tf.distribute.get_strategy())
+
+
+def test_progress_is_one_line_per_run(images, capsys):
+    _train(images, epochs=3, progress=True)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert out.count("\r") == 3
+    assert "tiny: epoch 3/3" in out
+
+
+def test_mirrored_strategy_on_two_logical_cpus():
+    """Two replicas need a fresh process: logical devices are fixed once TF has started."""
+    code = textwrap.dedent(
+        """
+        import numpy as np, tensorflow as tf, keras
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        two = [tf.config.LogicalDeviceConfiguration()] * 2
+        tf.config.set_logical_device_configuration(cpu, two)
+        from cae_lessons.training import train
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        layers = lambda: [keras.Input((8, 8, 1)), keras.layers.Conv2D(1, 3, padding="same")]
+        build = lambda: keras.Sequential(layers())
+        x = np.random.default_rng(0).random((16, 8, 8, 1), dtype=np.float32)
+        options = dict(epochs=2, batch_size=8, cache=False, progress=False)
+        result = train(build, x, x, strategy=strategy, **options)
+        print(strategy.num_replicas_in_sync, len(result.history["loss"]))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-2:] == ["2", "2"]
