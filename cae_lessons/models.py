@@ -130,3 +130,194 @@ def example3(input_shape=(128, 128, 1)):
             layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="output"),
         ],
     )
+
+
+DOWNSAMPLING = ("pool", "stride")
+UPSAMPLING = ("upsample", "transpose", "resize_conv")
+FIT_INPUT = ("none", "pad", "crop")
+
+
+def _choice(value, name: str, options: tuple[str, ...]) -> str:
+    if value not in options:
+        raise ValueError(f"{name} must be one of {options}, got {value!r}.")
+    return value
+
+
+def _fit_margins(size: int, multiple: int, fit_input: str) -> tuple[int, int]:
+    """(before, after) rows or columns to pad up to / crop down to a multiple of ``multiple``."""
+    extra = (-size) % multiple if fit_input == "pad" else size % multiple
+    return (extra // 2, extra - extra // 2)
+
+
+def cae_layers(
+    input_shape=(128, 128, 1),
+    *,
+    filters=(32, 64, 128),
+    kernel_size=3,
+    padding="same",
+    down="pool",
+    up="upsample",
+    latent_channels=None,
+    fit_input="none",
+):
+    """The layer list of a symmetric CAE, as :class:`~cae_lessons.shapes.LayerSpec` (no Keras).
+
+    :func:`build_cae` builds exactly these layers; use this to trace or diagnose a design before
+    building it. Every level halves (encoder) or doubles (decoder) the height and width.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(H, W, C)``.
+    filters : sequence of int
+        Filters per encoder level; the decoder mirrors them.
+    kernel_size : int
+    padding : {'same', 'valid'}
+    down : {'pool', 'stride'}
+        ``MaxPooling2D(2)`` after each encoder convolution, or the convolution itself strided 2.
+    up : {'upsample', 'transpose', 'resize_conv'}
+        ``UpSampling2D(2)`` (nearest) + convolution, ``Conv2DTranspose(strides=2)``, or bilinear
+        ``UpSampling2D(2)`` + convolution (resize-convolution, Odena et al. 2016).
+    latent_channels : int, optional
+        Channels of the bottleneck convolution (default: the last of ``filters``).
+    fit_input : {'none', 'pad', 'crop'}
+        ``'pad'`` zero-pads H and W up to the next multiple of ``2 ** len(filters)`` and crops
+        the output back; ``'crop'`` crops down to the multiple and zero-pads the output back (the
+        cropped border is lost).
+
+    Returns
+    -------
+    tuple of LayerSpec
+
+    Examples
+    --------
+    >>> from cae_lessons.shapes import trace
+    >>> t = trace(cae_layers((128, 128, 1), filters=(8, 16), latent_channels=4), (128, 128, 1))
+    >>> t.bottleneck.output_shape, t.compression_ratio, t.matches_input
+    ((32, 32, 4), 4.0, True)
+    """
+    from cae_lessons.shapes import LayerSpec
+
+    _choice(down, "down", DOWNSAMPLING)
+    _choice(up, "up", UPSAMPLING)
+    _choice(fit_input, "fit_input", FIT_INPUT)
+    if not filters:
+        raise ValueError("filters must name at least one level, e.g. (32, 64, 128); got ().")
+    conv = {"kernel_size": kernel_size, "padding": padding}
+    layers = []
+    margins = None
+    if fit_input != "none":
+        multiple = 2 ** len(filters)
+        margins = tuple(_fit_margins(n, multiple, fit_input) for n in input_shape[:2])
+        layers.append(
+            LayerSpec("zero_pad" if fit_input == "pad" else "crop", "fit_in", margins=margins)
+        )
+    for level, width in enumerate(filters, start=1):
+        strides = 2 if down == "stride" else 1
+        layers.append(LayerSpec("conv", f"enc_conv{level}", filters=width, strides=strides, **conv))
+        if down == "pool":
+            layers.append(LayerSpec("max_pool", f"enc_pool{level}", kernel_size=2))
+    layers.append(LayerSpec("conv", "bottleneck", filters=latent_channels or filters[-1], **conv))
+    for level, width in enumerate(reversed(filters), start=1):
+        if up == "transpose":
+            layers.append(
+                LayerSpec("conv_transpose", f"dec_deconv{level}", filters=width, strides=2, **conv)
+            )
+        else:
+            interpolation = "nearest" if up == "upsample" else "bilinear"
+            layers.append(
+                LayerSpec("upsample", f"dec_up{level}", size=2, interpolation=interpolation)
+            )
+            layers.append(LayerSpec("conv", f"dec_conv{level}", filters=width, **conv))
+    layers.append(LayerSpec("conv", "output", filters=input_shape[2], **conv))
+    if margins is not None:
+        layers.append(
+            LayerSpec("crop" if fit_input == "pad" else "zero_pad", "fit_out", margins=margins)
+        )
+    return tuple(layers)
+
+
+def build_cae(
+    input_shape=(128, 128, 1),
+    *,
+    filters=(32, 64, 128),
+    kernel_size=3,
+    padding="same",
+    down="pool",
+    up="upsample",
+    latent_channels=None,
+    activation="relu",
+    output_activation="sigmoid",
+    fit_input="none",
+    name=None,
+):
+    """A symmetric convolutional autoencoder whose shapes are checked before it is built.
+
+    The layers are :func:`cae_layers`; they are traced with :func:`cae_lessons.shapes.diagnose`
+    first, so a request that cannot reproduce its input's size raises the diagnosis (which layer
+    loses which rows, and fixes verified by re-tracing) instead of a TensorFlow error at ``fit``.
+    Used by ch. 3-9.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(H, W, C)`` of one image.
+    activation, output_activation : str
+        Hidden convolutions' activation and the output's (``'sigmoid'`` for images in [0, 1]).
+    name : str, optional
+        Default: a name built from the settings, e.g. ``'cae_pool_upsample_32-64-128_l128'``.
+    **other parameters
+        As :func:`cae_layers`.
+
+    Returns
+    -------
+    keras.Sequential
+        Compiled with Adam and ``loss='mse'``.
+
+    Raises
+    ------
+    ValueError
+        If the design does not reproduce ``input_shape``; the message is the diagnosis.
+
+    Examples
+    --------
+    >>> model = build_cae((64, 64, 1), filters=(8, 16), latent_channels=4)
+    >>> model.output_shape, model.get_layer("bottleneck").output.shape
+    ((None, 64, 64, 1), (None, 16, 16, 4))
+    >>> build_cae((66, 66, 1), filters=(8, 16, 32))
+    Traceback (most recent call last):
+    ...
+    ValueError: build_cae(...) cannot reproduce a 66×66×1 input: ...
+    """
+    from cae_lessons.shapes import build_model, diagnose
+
+    settings = {
+        "filters": tuple(filters),
+        "kernel_size": kernel_size,
+        "padding": padding,
+        "down": down,
+        "up": up,
+        "latent_channels": latent_channels,
+        "fit_input": fit_input,
+    }
+    layers = cae_layers(tuple(input_shape), **settings)
+    diagnosis = diagnose(layers, tuple(input_shape))
+    if not diagnosis.ok:
+        h, w, c = input_shape
+        hint = "\nOr pass fit_input='pad' to pad the input to a size the design accepts."
+        raise ValueError(
+            f"build_cae(...) cannot reproduce a {h}×{w}×{c} input: {diagnosis}"
+            + (hint if fit_input == "none" else "")
+        )
+    if name is None:
+        widths = "-".join(str(f) for f in filters)
+        name = f"cae_{down}_{up}_{widths}_l{latent_channels or filters[-1]}"
+    model = build_model(
+        layers,
+        tuple(input_shape),
+        activation=activation,
+        output_activation=output_activation,
+        name=name,
+    )
+    model.compile(optimizer="adam", loss="mse")
+    return model

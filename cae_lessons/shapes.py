@@ -497,17 +497,30 @@ def pad_output_size(size, padding):
 # --------------------------------------------------------------------------- Keras in and out
 
 
-def build_model(layers: Sequence[LayerSpec], input_shape):
+def build_model(
+    layers: Sequence[LayerSpec],
+    input_shape,
+    *,
+    activation=None,
+    output_activation=None,
+    name: str | None = None,
+):
     """Build a Keras Sequential model from layer specs, e.g. to run a :class:`Fix` for real.
 
-    Convolutions get ``filters`` (default: the input channels) and a linear activation; a
-    ``'neutral'`` spec becomes ``Activation('linear')``. Imports Keras. Used by ch. 3-5.
+    Convolutions get ``filters`` (default: the input channels); every convolution but the last
+    gets ``activation`` and the last gets ``output_activation`` (both linear by default); a
+    ``'neutral'`` spec becomes ``Activation('linear')``. Imports Keras. Used by ch. 3-5 and by
+    :func:`cae_lessons.models.build_cae`.
 
     Parameters
     ----------
     layers : sequence of LayerSpec or dict
     input_shape : tuple of int
         ``(H, W, C)``.
+    activation, output_activation : str, optional
+        Keras activation names.
+    name : str, optional
+        The model's name.
 
     Returns
     -------
@@ -523,14 +536,21 @@ def build_model(layers: Sequence[LayerSpec], input_shape):
     import keras
 
     specs, shape = _as_specs(layers, input_shape)
+    convs = [i for i, spec in enumerate(specs) if spec.kind in ("conv", "conv_transpose")]
     built = [
-        _keras_layer(keras.layers, spec, spec.name or f"{spec.kind}_{index}", shape[2])
+        _keras_layer(
+            keras.layers,
+            spec,
+            spec.name or f"{spec.kind}_{index}",
+            shape[2],
+            output_activation if convs and index == convs[-1] else activation,
+        )
         for index, spec in enumerate(specs)
     ]
-    return keras.Sequential([keras.Input(shape), *built])
+    return keras.Sequential([keras.Input(shape), *built], name=name)
 
 
-def _keras_layer(layers, spec: LayerSpec, name: str, channels: int):
+def _keras_layer(layers, spec: LayerSpec, name: str, channels: int, activation=None):
     window = {"strides": spec.strides, "padding": spec.padding, "name": name}
     if spec.kind in _POOLS:
         pool = layers.MaxPooling2D if spec.kind == "max_pool" else layers.AveragePooling2D
@@ -539,7 +559,14 @@ def _keras_layer(layers, spec: LayerSpec, name: str, channels: int):
         conv = layers.Conv2D if spec.kind == "conv" else layers.Conv2DTranspose
         extra = {"output_padding": spec.output_padding} if spec.kind == "conv_transpose" else {}
         filters = spec.filters or channels
-        return conv(filters, spec.kernel_size, dilation_rate=spec.dilation_rate, **window, **extra)
+        return conv(
+            filters,
+            spec.kernel_size,
+            dilation_rate=spec.dilation_rate,
+            activation=activation,
+            **window,
+            **extra,
+        )
     if spec.kind == "upsample":
         return layers.UpSampling2D(spec.size, interpolation=spec.interpolation, name=name)
     if spec.kind == "resize":
