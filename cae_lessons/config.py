@@ -44,8 +44,8 @@ class Profile:
     seeds: int
 
 
-QUICK = Profile(name="quick", epochs=8, max_slices=192, seeds=2)
-FULL = Profile(name="full", epochs=40, max_slices=None, seeds=5)
+QUICK = Profile(name="quick", epochs=20, max_slices=192, seeds=2)
+FULL = Profile(name="full", epochs=60, max_slices=None, seeds=5)
 
 
 def gpu_available() -> bool:
@@ -82,7 +82,7 @@ def resolve_profile(name: str | None = None) -> Profile:
     Examples
     --------
     >>> resolve_profile("quick")
-    Profile(name='quick', epochs=8, max_slices=192, seeds=2)
+    Profile(name='quick', epochs=20, max_slices=192, seeds=2)
     >>> resolve_profile("fast")
     Traceback (most recent call last):
     ...
@@ -121,7 +121,9 @@ def environment_report(profile: str | None = None) -> Environment:
     """Describe the running environment; fail loudly if a GPU is required and missing.
 
     With ``CAE_LESSONS_REQUIRE_GPU=1`` (set by the GPU CI job) a machine without a visible GPU
-    raises instead of silently running the quick profile on the CPU.
+    raises instead of silently running the quick profile on the CPU. Called before anything else
+    imports TensorFlow, it also quiets TensorFlow's C++ log (``TF_CPP_MIN_LOG_LEVEL=3``) unless
+    that variable is already set, so chapters do not fill with start-up messages.
 
     Raises
     ------
@@ -136,6 +138,7 @@ def environment_report(profile: str | None = None) -> Environment:
     """
     import platform
 
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
     import tensorflow as tf
 

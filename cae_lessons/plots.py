@@ -214,7 +214,10 @@ def border_error_plot(profiles: Mapping[str, object], *, title: str) -> Figure:
         for name, p in profiles.items()
     }
     return line_plot(
-        series, title=title, xlabel="distance from the nearest edge (px)", ylabel="mean error"
+        series,
+        title=title,
+        xlabel="distance from the nearest edge (px)",
+        ylabel="mean squared error",
     )
 
 

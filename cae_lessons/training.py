@@ -198,8 +198,32 @@ def _progress_enabled(progress: bool | None) -> bool:
     return os.environ.get(PROGRESS_VARIABLE, "1") != "0"
 
 
+def _progress_line(model_name: str):
+    """A function that shows one line of progress, rewritten in place.
+
+    In a notebook kernel it updates one display (so a stored notebook keeps one line per run);
+    in a terminal it rewrites the line with a carriage return.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.display import Pretty, display
+    except ImportError:  # IPython is optional outside notebooks
+        get_ipython = None
+    if get_ipython is not None and getattr(get_ipython(), "kernel", None) is not None:
+        handle = display(Pretty(f"{model_name}: starting"), display_id=True)
+        return lambda text, last: handle.update(Pretty(text))
+
+    def write(text: str, last: bool) -> None:
+        sys.stdout.write(f"\r{text}" + ("\n" if last else ""))
+        sys.stdout.flush()
+
+    return write
+
+
 def _make_callbacks(model_name: str, epochs: int, batch, loss_fn, norms, show_progress: bool):
     import keras
+
+    show = _progress_line(model_name) if show_progress else None
 
     class _Monitor(keras.callbacks.Callback):
         """Records gradient norms after each epoch and rewrites one progress line."""
@@ -207,15 +231,13 @@ def _make_callbacks(model_name: str, epochs: int, batch, loss_fn, norms, show_pr
         def on_epoch_end(self, epoch, logs=None):
             for name, value in _gradient_norms(self.model, batch, loss_fn).items():
                 norms[name].append(value)
-            if show_progress:
+            if show is not None:
                 logs = logs or {}
-                sys.stdout.write(
-                    f"\r{model_name}: epoch {epoch + 1}/{epochs}  loss {logs.get('loss', 0):.5f}"
-                    f"  val_loss {logs.get('val_loss', 0):.5f}"
+                show(
+                    f"{model_name}: epoch {epoch + 1}/{epochs}  loss {logs.get('loss', 0):.5f}"
+                    f"  val_loss {logs.get('val_loss', 0):.5f}",
+                    epoch + 1 == epochs,
                 )
-                sys.stdout.flush()
-                if epoch + 1 == epochs:
-                    sys.stdout.write("\n")
 
     return [_Monitor()]
 

@@ -56,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         "notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml"
     )
     args = parser.parse_args(argv)
-    for path in args.notebooks or toc_notebooks():
+    for path in [p.resolve() for p in args.notebooks] or toc_notebooks():
         print(f"executing {path.relative_to(ROOT)} ...", flush=True)
-        print(f"  done in {execute(path.resolve()):.1f} s", flush=True)
+        print(f"  done in {execute(path):.1f} s", flush=True)
     return 0
 
 
