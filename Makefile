@@ -12,9 +12,13 @@ NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sani
 # quick on a CPU, full where TensorFlow sees a GPU; override with CAE_LESSONS_PROFILE=quick|full.
 export CAE_LESSONS_PROFILE ?= auto
 
-.PHONY: setup book test lint unit notebooks check-book lab execute benchmarks clean
+.PHONY: setup browser book test lint unit notebooks check-book lab execute benchmarks clean
 
-setup: $(STAMP)
+setup: $(STAMP) book/_static/widgets/embed.js
+
+# The ipywidgets embed bundle the rendered book serves itself (npm ci; a CDN loader without npm).
+book/_static/widgets/embed.js: $(STAMP) package.json package-lock.json scripts/widgets_js.py
+	$(BIN)/python scripts/widgets_js.py
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 not found: install it or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -29,7 +33,17 @@ book: setup
 	@echo "The book is in _build/html/index.html"
 
 ## test: set up, then lint, unit tests + doctests, a warnings-as-errors book build, nbval on every chapter
-test: setup lint unit check-book notebooks
+test: setup browser lint check-book unit notebooks
+
+# Debian's Chromium for tests/test_browser.py (Playwright drives /usr/bin/chromium; it never
+# downloads a browser). Installed where we are root and apt-get exists; elsewhere that test skips
+# and says why.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "no /usr/bin/chromium and cannot install it: tests/test_browser.py will skip"; fi
 
 lint: setup
 	$(BIN)/ruff check .
@@ -44,7 +58,7 @@ check-book: setup
 	$(BIN)/jupyter-book build . --path-output _build/check -W -n --keep-going
 
 notebooks: setup
-	$(BIN)/pytest -o addopts=-ra $(NBVAL) book/
+	CAE_LESSONS_PROGRESS=0 $(BIN)/pytest -o addopts=-ra $(NBVAL) book/
 
 ## lab: open the chapters in JupyterLab (widgets included)
 lab: setup

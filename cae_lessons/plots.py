@@ -13,8 +13,10 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Polygon, Rectangle
 
 ERROR_CMAP = "magma"
 IMAGE_CMAP = "gray"
@@ -290,4 +292,306 @@ def receptive_field_overlay(
     ax.set_xlabel("column (px)")
     ax.set_ylabel("row (px)")
     fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- explorers' figures
+
+# Images up to this many pixels on a side get a pixel grid in the receptive-field figure.
+GRID_LIMIT = 64
+MISMATCH_COLOUR = LINE_COLOURS[1]  # Okabe-Ito vermillion: the book's red
+LAYER_COLOUR = LINE_COLOURS[0]
+
+
+def _set_image(shown, array: np.ndarray) -> None:
+    """Put a new (H, W) array, of any size, into an existing image and fit its axes to it."""
+    height, width = array.shape
+    shown.set_data(array)
+    shown.set_extent((-0.5, width - 0.5, height - 0.5, -0.5))
+    shown.axes.set_xlim(-0.5, width - 0.5)
+    shown.axes.set_ylim(height - 0.5, -0.5)
+
+
+def update_receptive_field_overlay(
+    fig: Figure,
+    image: np.ndarray,
+    box: tuple[int, int, int, int] | None,
+    *,
+    title: str,
+    unseen: np.ndarray,
+) -> Figure:
+    """Redraw, in place, a figure made by :func:`receptive_field_overlay` (ch. 1 explorer).
+
+    Much faster than a new figure, so the receptive-field explorer can follow a slider. The image
+    may change size; images up to ``GRID_LIMIT`` px on a side get a pixel grid.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Made by ``receptive_field_overlay(..., unseen=...)`` (with an ``unseen`` mask).
+    image : (H, W) or (H, W, 1) float32
+    box : (top, left, bottom, right) or None
+        End-exclusive, as in :func:`receptive_field_overlay`; ``None`` hides the box (a unit that
+        no input pixel reaches).
+    title : str
+    unseen : (H, W) bool
+        Pixels no output unit ever sees, shaded.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig`` itself.
+
+    Examples
+    --------
+    >>> fig = receptive_field_overlay(np.zeros((8, 8)), (0, 0, 3, 3), title="RF",
+    ...                               unseen=np.zeros((8, 8), bool))
+    >>> fig = update_receptive_field_overlay(fig, np.zeros((5, 6)), (1, 2, 4, 5), title="moved",
+    ...                                      unseen=np.zeros((5, 6), bool))
+    >>> box = fig.axes[0].patches[0]
+    >>> box.get_xy(), box.get_width(), box.get_height(), fig.axes[0].get_xlim() == (-0.5, 5.5)
+    ((1.5, 0.5), 3, 3, True)
+    """
+    (array,) = _as_images([image])
+    ax = fig.axes[0]
+    if len(ax.images) != 2 or len(ax.patches) != 1:
+        raise ValueError(
+            "fig must come from receptive_field_overlay(..., unseen=mask): expected one image, "
+            f"one unseen overlay and one box, got {len(ax.images)} images and {len(ax.patches)} "
+            "patches."
+        )
+    if unseen.shape != array.shape:
+        raise ValueError(
+            f"unseen has shape {unseen.shape} but the image {array.shape}; give one flag per pixel."
+        )
+    height, width = array.shape
+    _set_image(ax.images[0], array)
+    _set_image(ax.images[1], np.ma.masked_where(~unseen, unseen))
+    rectangle = ax.patches[0]
+    rectangle.set_visible(box is not None)
+    if box is not None:
+        top, left, bottom, right = box
+        rectangle.set_bounds(left - 0.5, top - 0.5, right - left, bottom - top)
+    for old in [c for c in ax.collections if c.get_gid() == "pixel-grid"]:
+        old.remove()
+    if max(height, width) <= GRID_LIMIT:
+        rows = [[(-0.5, y), (width - 0.5, y)] for y in np.arange(-0.5, height)]
+        cols = [[(x, -0.5), (x, height - 0.5)] for x in np.arange(-0.5, width)]
+        grid = LineCollection(rows + cols, colors="white", alpha=0.25, lw=0.4, gid="pixel-grid")
+        ax.add_collection(grid, autolim=False)
+    ax.set_title(title)
+    return fig
+
+
+def _box_faces(x: float, height: float, width: float, depth: float):
+    """Front rectangle and the top and side faces of a box drawn in oblique projection."""
+    dx, dy = depth * 0.7, depth * 0.5
+    front = Rectangle((x, -height / 2), width, height)
+    top = Polygon(
+        [(x, height / 2), (x + dx, height / 2 + dy), (x + width + dx, height / 2 + dy),
+         (x + width, height / 2)]
+    )  # fmt: skip
+    side = Polygon(
+        [(x + width, -height / 2), (x + width + dx, -height / 2 + dy),
+         (x + width + dx, height / 2 + dy), (x + width, height / 2)]
+    )  # fmt: skip
+    return front, top, side
+
+
+def shape_flow(model_or_trace, input_shape=None, *, title: str | None = None) -> Figure:
+    """The autoencoder as a row of boxes scaled to each layer's H×W×C, mismatches in red (ch. 1).
+
+    Each box is one layer's output (the first is the input): its height is proportional to H,
+    its depth to W and its width to log2(C); the size is written on it. Layers that lose pixels
+    (a valid convolution's trim, a floored pooling, an upsampling that does not undo its pooling)
+    are red, and so is the output box when the output shape is not the input's. Used by ch. 1
+    "Shape arithmetic in one page".
+
+    Parameters
+    ----------
+    model_or_trace : ShapeTrace, keras.Model or sequence of LayerSpec / dict
+        Anything :func:`cae_lessons.shapes.trace` accepts, or its result.
+    input_shape : tuple of int, optional
+        ``(H, W)`` or ``(H, W, C)`` for ``trace``; not allowed with a ShapeTrace.
+    title : str, optional
+        Default: ``'input H×W×C → output H×W×C'`` and whether they match.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; the boxes' front faces are its :class:`~matplotlib.patches.Rectangle` patches,
+        in layer order, labelled with the layer names.
+
+    Examples
+    --------
+    >>> from cae_lessons.shapes import LayerSpec
+    >>> fig = shape_flow([LayerSpec("max_pool", "pool", 2), LayerSpec("upsample", "up", size=2)],
+    ...                  (129, 129, 1))
+    >>> fronts = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+    >>> [(p.get_label(), p.get_edgecolor() == to_rgba(MISMATCH_COLOUR)) for p in fronts]
+    [('input', False), ('pool', True), ('up', True)]
+    >>> fig.axes[0].get_title()
+    'input 129×129×1 → output 128×128×1: MISMATCH'
+    """
+    from cae_lessons.shapes import ShapeTrace, trace
+
+    if isinstance(model_or_trace, ShapeTrace):
+        if input_shape is not None:
+            raise ValueError(
+                "input_shape was given with a ShapeTrace, which already has one; pass the model "
+                "or the layer list instead to trace it at another size."
+            )
+        result = model_or_trace
+    else:
+        result = trace(model_or_trace, input_shape)
+    shapes = [result.input_shape, *(row.output_shape for row in result.rows)]
+    names = ["input", *(row.name for row in result.rows)]
+    red = [False, *(row.loses for row in result.rows)]
+    red[-1] = red[-1] or not result.matches_input
+    tallest = max(s[0] for s in shapes)
+    widest = max(s[1] for s in shapes)
+    deepest = max(np.log2(s[2]) + 1 for s in shapes)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(shapes)), 3.6))
+    x = 0.0
+    for shape, name, bad in zip(shapes, names, red, strict=True):
+        height = 0.15 + 0.85 * shape[0] / tallest
+        width = 0.2 + 0.4 * (np.log2(shape[2]) + 1) / deepest
+        depth = 0.1 + 0.3 * shape[1] / widest
+        colour = MISMATCH_COLOUR if bad else LAYER_COLOUR
+        faces = _box_faces(x, height, width, depth)
+        for alpha, face in zip((0.25, 0.4, 0.15), faces, strict=True):
+            face.set(facecolor=to_rgba(colour, alpha), edgecolor=colour, lw=1.5 if bad else 1.0)
+            ax.add_patch(face)
+        faces[0].set_label(name)
+        ax.text(x + width / 2, 0, "×".join(map(str, shape)), rotation=90, ha="center",
+                va="center", fontsize=8)  # fmt: skip
+        ax.text(x + width / 2, -0.62, name, rotation=30, ha="right", va="top", fontsize=8,
+                color=colour)  # fmt: skip
+        x += width + 0.7 * depth + 0.35
+    verdict = "matches" if result.matches_input else "MISMATCH"
+    default = f"input {'×'.join(map(str, shapes[0]))} → output {'×'.join(map(str, shapes[-1]))}"
+    ax.set_title(title or f"{default}: {verdict}")
+    ax.set_xlim(-0.2, x)
+    ax.set_ylim(-0.9, 0.9)
+    ax.set_axis_off()
+    ax.text(
+        0,
+        0.82,
+        "box: height ∝ H, depth ∝ W, width ∝ log2 C;  red: loses pixels or mismatches the input",
+        fontsize=7,
+        color="0.3",
+    )
+    return fig
+
+
+def reconstruction_panel(
+    image: np.ndarray,
+    outputs: Mapping[str, np.ndarray],
+    *,
+    patch: tuple[int, int, int],
+    error_vmax: float,
+    titles: Mapping[str, str] | None = None,
+    title: str,
+    figure: Figure | None = None,
+) -> Figure:
+    """One slice and each model's output, absolute error and a zoomed patch (ch. 3-5 explorer).
+
+    One row per model: the input (first row only), the output, the output's patch enlarged and
+    ``|output - input|``; the patch is outlined on the input and the outputs. Intensities
+    share one colour scale (0 to 1), errors another (0 to ``error_vmax``), so rows, slices and
+    epochs compare by eye.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 1) float32
+        The input slice.
+    outputs : mapping of str to (H, W) or (H, W, 1) float32
+        Model name → its reconstruction of ``image``.
+    patch : (top, left, size)
+        The zoomed square, inside the image.
+    error_vmax : float
+        Top of the error colour scale.
+    titles : mapping of str to str, optional
+        Per-model title of the output column (default: the name).
+    title : str
+    figure : matplotlib.figure.Figure, optional
+        A figure this function returned for the same model names, image size and patch: its
+        images are updated in place, which is several times faster than a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Axes ``4 * row + column`` in row-major order, then the two colour bars.
+
+    Examples
+    --------
+    >>> x = np.zeros((16, 16), np.float32)
+    >>> fig = reconstruction_panel(x, {"cae": x + 0.2}, patch=(4, 4, 8), error_vmax=0.5,
+    ...                            title="slice 0")
+    >>> [ax.get_title() for ax in fig.axes[:4]]
+    ['input', 'cae', 'cae: zoom ×2', 'cae: |error|']
+    >>> fig = reconstruction_panel(x, {"cae": x + 0.4}, patch=(4, 4, 8), error_vmax=0.5,
+    ...                            title="slice 0", figure=fig)
+    >>> float(fig.axes[3].images[0].get_array().max()), fig.axes[3].images[0].get_clim()
+    (0.4, (0.0, 0.5))
+    """
+    (reference,) = _as_images([image])
+    shown = dict(zip(outputs, _as_images(list(outputs.values())), strict=True))
+    top, left, size = patch
+    height, width = reference.shape
+    if not (top >= 0 and left >= 0 and size >= 1 and top + size <= height and left + size <= width):
+        raise ValueError(
+            f"patch (top, left, size) = {patch} does not fit a {height}×{width} image; expected "
+            f"0 <= top, 0 <= left and top + size <= {height}, left + size <= {width}."
+        )
+    for name, output in shown.items():
+        if output.shape != reference.shape:
+            raise ValueError(
+                f"{name!r} has shape {output.shape} but the input {reference.shape}; crop or pad "
+                "the reconstruction to the input's size first."
+            )
+    zoom = slice(top, top + size), slice(left, left + size)
+    titles = {name: titles.get(name, name) if titles else name for name in shown}
+    panels = {}
+    for row, (name, output) in enumerate(shown.items()):
+        panels[4 * row + 1] = (output, titles[name])
+        panels[4 * row + 2] = (output[zoom], f"{name}: zoom ×{max(1, round(height / size))}")
+        panels[4 * row + 3] = (np.abs(output - reference), f"{name}: |error|")
+    panels[0] = (reference, "input")
+    if figure is None:
+        figure = _new_reconstruction_panel(len(shown), patch, error_vmax)
+    for index, (array, label) in panels.items():
+        _set_image(figure.axes[index].images[0], array)
+        figure.axes[index].set_title(label, fontsize=9)
+    figure.suptitle(title)
+    return figure
+
+
+def _new_reconstruction_panel(rows: int, patch: tuple[int, int, int], error_vmax: float):
+    """Empty figure for :func:`reconstruction_panel`; images are filled in by the caller."""
+    top, left, size = patch
+    fig, axes = plt.subplots(rows, 4, figsize=(9.6, 2.4 * rows + 0.5), squeeze=False)
+    placeholder = np.zeros((1, 1))
+    for row in range(rows):
+        for column, ax in enumerate(axes[row]):
+            is_error = column == 3
+            ax.imshow(
+                placeholder,
+                cmap=ERROR_CMAP if is_error else IMAGE_CMAP,
+                vmin=0,
+                vmax=error_vmax if is_error else 1,
+                interpolation="nearest",
+            )
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if column in (0, 1):
+                ax.add_patch(
+                    Rectangle((left - 0.5, top - 0.5), size, size, fill=False,
+                              edgecolor=LINE_COLOURS[4], lw=1.2)
+                )  # fmt: skip
+        axes[row, 0].set_visible(row == 0)
+    fig.colorbar(axes[0, 1].images[0], ax=axes[:, :3].ravel().tolist(), shrink=0.8,
+                 label="intensity (normalised)")  # fmt: skip
+    fig.colorbar(axes[0, 3].images[0], ax=axes[:, 3].tolist(), shrink=0.8,
+                 label="absolute error")  # fmt: skip
     return fig

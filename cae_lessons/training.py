@@ -401,12 +401,13 @@ def train(
     >>> import numpy as np, keras
     >>> def tiny():
     ...     return keras.Sequential(
-    ...         [keras.Input((8, 8, 1)), keras.layers.Conv2D(1, 3, padding="same")], name="tiny"
+    ...         [keras.Input((8, 8, 1)), keras.layers.Conv2D(1, 3, padding="same", name="conv")],
+    ...         name="tiny",
     ...     )
     >>> x = np.random.default_rng(0).random((8, 8, 8, 1), dtype=np.float32)
     >>> result = train(tiny, x, x, epochs=2, batch_size=4, cache=False, progress=False)
     >>> len(result.history["val_loss"]), list(result.gradient_norms)
-    (2, ['conv2d'])
+    (2, ['conv'])
     """
     import keras
 

@@ -2,12 +2,15 @@
 
 Runs every notebook listed in ``_toc.yml`` (or the paths given) with nbclient in the notebook's own
 folder, stores ipywidgets state so the rendered book can show widgets, and drops per-cell timing
-metadata so a re-run changes only what the code changed.
+metadata so a re-run changes only what the code changed. Every figure a chapter names (cell
+metadata ``mystnb.figure.name``) is also written to ``book/_static/figures/<name>.png``, where the
+README finds it; ``tests/test_book.py`` checks the two stay identical.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import sys
 import time
 from pathlib import Path
@@ -34,6 +37,24 @@ def toc_notebooks(root: Path = ROOT) -> list[Path]:
     return [root / f"{name}.ipynb" for name in files if (root / f"{name}.ipynb").exists()]
 
 
+FIGURES = ROOT / "book" / "_static" / "figures"
+
+
+def named_figures(notebook) -> dict[str, bytes]:
+    """The PNG output of every code cell whose metadata names its figure."""
+    figures = {}
+    for cell in notebook.cells:
+        name = cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("name")
+        pngs = [
+            o["data"]["image/png"]
+            for o in cell.get("outputs", [])
+            if "image/png" in o.get("data", {})
+        ]
+        if name and pngs:
+            figures[name] = base64.b64decode(pngs[-1])
+    return figures
+
+
 def execute(path: Path, timeout: int = 1800) -> float:
     """Execute one notebook in place; return the wall time in seconds."""
     notebook = nbformat.read(path, as_version=4)
@@ -47,6 +68,9 @@ def execute(path: Path, timeout: int = 1800) -> float:
         record_timing=False,
     ).execute()
     nbformat.write(notebook, path)
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    for name, png in named_figures(notebook).items():
+        (FIGURES / f"{name}.png").write_bytes(png)
     return time.perf_counter() - start
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from execute_notebooks import toc_notebooks
+from execute_notebooks import FIGURES, named_figures, toc_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,3 +131,18 @@ class TestChapter:
         for label in exercises:
             solution = rf":::\{{solution\}} {re.escape(label)}\n:class: dropdown"
             assert re.search(solution, text), label
+
+    def test_named_figures_are_exported_unchanged(self, path):
+        """make execute copies each named figure to book/_static/figures (the README uses one)."""
+        for name, png in named_figures(nbformat.read(path, as_version=4)).items():
+            exported = FIGURES / f"{name}.png"
+            assert exported.exists(), f"{exported} missing: run make execute"
+            assert exported.read_bytes() == png, f"{exported} differs from the chapter's figure"
+
+
+def test_readme_picture_comes_from_the_book():
+    readme = (ROOT / "README.md").read_text()
+    pictures = re.findall(r"!\[[^\]]+\]\((book/_static/figures/[\w-]+\.png)\)", readme)
+    assert pictures, "the README shows no figure from the book"
+    for picture in pictures:
+        assert (ROOT / picture).exists(), picture

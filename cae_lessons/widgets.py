@@ -1,0 +1,840 @@
+"""Interactive explorers (ipywidgets 8): live in a kernel, static in the rendered book.
+
+- ch. 1 "Shape arithmetic in one page": :func:`receptive_field_explorer` (what one output unit
+  of a conv stack sees, which pixels no unit sees, the per-layer size table) next to
+  :func:`cae_lessons.plots.shape_flow`.
+- ch. 3-5: :func:`reconstruction_explorer` (input, output, error and a zoomed patch per model,
+  slice and epoch, with the slice's metrics).
+
+Every explorer is an ``ipywidgets.VBox`` whose controls (``.controls``), current figure
+(``.figure``), table (``.table``) and message (``.message``) are attributes, so tests and
+chapters drive it from Python. Slider moves only redraw arrays computed beforehand: no TensorFlow
+is called (this module never imports it; pass reconstructions as arrays).
+
+With ``static=True`` an explorer precomputes one PNG frame per slider value into a
+``widgets.Stack`` whose ``selected_index`` is ``jslink``-ed to the slider (and ``Play``), so the
+picture follows the slider in a page with no kernel, such as the rendered book with its
+embedded widget state.
+
+Images are ``(N, H, W, 1) float32`` in [0, 1] (see ``DESIGN.md``); the MRI slice of the
+receptive-field explorer is passed in by the chapter (``load_mri_data()[k]``), because this
+layer does not import :mod:`cae_lessons.data`.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from cae_lessons import metrics, plots
+from cae_lessons.shapes import LayerSpec, ShapeTrace, trace
+
+KERNEL_SIZES = (1, 2, 3, 4, 5, 7)
+STRIDES = (1, 2, 3)
+PADDINGS = ("valid", "same")
+MAX_LAYERS = 6
+INPUT_SIZES = (2, 128)
+DPI = 72
+MAX_FRAMES = 12
+_NO_IMAGE_LEVEL = 0.5
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def render_png(fig: Figure, *, compress_level: int = 1) -> bytes:
+    """The figure as PNG bytes at its own dpi, drawn with Agg whatever the backend.
+
+    ``compress_level`` 1 keeps a live redraw fast; static frames use 6 for smaller pages.
+
+    Examples
+    --------
+    >>> fig = plt.figure(figsize=(1, 1), dpi=DPI)
+    >>> render_png(fig)[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(canvas.buffer_rgba())).save(
+        buffer, format="png", compress_level=compress_level
+    )
+    return buffer.getvalue()
+
+
+def _detached(fig: Figure) -> Figure:
+    """Take a figure away from pyplot, so Jupyter's inline backend does not show it too."""
+    plt.close(fig)  # closing restores the original dpi, so set it afterwards
+    fig.set_dpi(DPI)
+    return fig
+
+
+def fit_image(image: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+    """Resample a slice to ``shape`` by nearest neighbour (an illustration, not a model input).
+
+    ``None`` gives a uniform mid-grey canvas. Used by the ch. 1 receptive-field explorer to lay
+    an MRI slice under an input grid of any size.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 1) float32 in [0, 1], or None
+    shape : (height, width)
+
+    Returns
+    -------
+    (height, width) float32
+
+    Examples
+    --------
+    >>> fit_image(np.arange(16, dtype=np.float32).reshape(4, 4) / 15, (2, 2)) * 15
+    array([[ 5.,  7.],
+           [13., 15.]], dtype=float32)
+    """
+    if image is None:
+        return np.full(shape, _NO_IMAGE_LEVEL, np.float32)
+    array = np.asarray(image, dtype=np.float32)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim != 2 or min(array.shape) < 1:
+        raise ValueError(
+            f"image must be one slice of shape (H, W) or (H, W, 1), got {np.shape(image)}; "
+            "pass x[k] of an (N, H, W, 1) array, e.g. load_mri_data()[k]."
+        )
+    rows, cols = (
+        ((np.arange(n) + 0.5) * size / n).astype(int)
+        for n, size in zip(shape, array.shape, strict=True)
+    )
+    return array[np.ix_(rows, cols)]
+
+
+_STYLE = {"description_width": "initial"}
+
+
+def _int_slider(description: str, value: int, low: int, high: int, **kwargs):
+    return widgets.IntSlider(
+        value, low, high, description=description, continuous_update=True, style=_STYLE, **kwargs
+    )
+
+
+def _dropdown(description: str, options, value, **kwargs):
+    return widgets.Dropdown(options=options, value=value, description=description, **kwargs)
+
+
+def _frame_slider(description: str, labels: Sequence[str]) -> widgets.SelectionSlider:
+    """A slider over frames: its ``index`` is the frame, its readout the frame's label."""
+    return widgets.SelectionSlider(
+        options=[(label, i) for i, label in enumerate(labels)],
+        description=description,
+        continuous_update=True,
+        style=_STYLE,
+    )
+
+
+def _evenly(n: int, k: int) -> list[int]:
+    """At most ``k`` evenly spaced indices of ``range(n)``, first and last included."""
+    return sorted({round(v) for v in np.linspace(0, n - 1, min(n, k))})
+
+
+def _frame(png: bytes, caption: str = "") -> widgets.Widget:
+    image = widgets.Image(value=png, format="png")
+    return widgets.VBox([image, widgets.HTML(caption)]) if caption else image
+
+
+class StaticExplorer(widgets.VBox):
+    """Precomputed frames in a ``Stack`` that follows its sliders in the browser, no kernel.
+
+    Built by ``receptive_field_explorer(..., static=True)`` (ch. 1) and
+    ``reconstruction_explorer(..., static=True)`` (ch. 3-5).
+
+    Attributes
+    ----------
+    controls : dict of str to widget
+        The sliders (and ``'play'``); each slider's ``index`` is the frame shown.
+    stack : ipywidgets.Stack
+        One child per value of the first slider (nested stacks for a second one).
+    frames : list of bytes
+        Every PNG frame, in stack order.
+    links : list of ipywidgets.Link
+        The ``jslink``\\ s from the controls to the stacks' ``selected_index``.
+    table : ipywidgets.HTML
+        Text that does not change with the sliders.
+    message : str
+        What the explorer shows, or why it cannot (an invalid combination).
+    """
+
+    def __init__(self, controls, stack, frames, links, table_html: str, message: str):
+        super().__init__()
+        self.controls, self.stack, self.frames, self.links = controls, stack, frames, links
+        self.table = widgets.HTML(table_html)
+        self.message = message
+        self.children = [
+            widgets.HBox(list(controls.values())),
+            widgets.HTML(f"<p>{html.escape(message)}</p>"),
+            *([stack] if stack is not None else []),
+            self.table,
+        ]
+
+
+# --------------------------------------------------------------------------- receptive fields
+
+
+def conv_stack(n_layers: int, kernel_size: int, strides: int, padding: str) -> list[LayerSpec]:
+    """``n_layers`` identical Conv2D layers, as the ch. 1 explorer's controls describe them.
+
+    Examples
+    --------
+    >>> [spec.describe() for spec in conv_stack(2, 3, 2, "valid")]
+    ["'conv_1' Conv2D(kernel_size=(3, 3), strides=(2, 2), padding='valid')",
+     "'conv_2' Conv2D(kernel_size=(3, 3), strides=(2, 2), padding='valid')"]
+    """
+    return [
+        LayerSpec("conv", f"conv_{i}", kernel_size=kernel_size, strides=strides, padding=padding)
+        for i in range(1, n_layers + 1)
+    ]
+
+
+def unseen_pixels(result: ShapeTrace) -> np.ndarray:
+    """Input pixels that no unit of the last layer ever reads, exactly (ch. 1).
+
+    Follows every unit's taps back to the input along each axis (a pixel is seen when both its
+    row and its column are): the rows a floored stride drops, the gaps a stride larger than the
+    kernel skips. A valid stride-1 convolution loses no pixel this way: its border pixels are
+    seen by fewer units, but seen.
+
+    Parameters
+    ----------
+    result : ShapeTrace
+
+    Returns
+    -------
+    (H, W) bool
+        True where no output unit depends on the pixel.
+
+    Examples
+    --------
+    A 3×3 convolution with stride 2 on 8 rows reads rows 0-6 only: ``(8 - 3) // 2 + 1 = 3``
+    units, the last reading rows 4-6.
+
+    >>> t = trace(conv_stack(1, 3, 2, "valid"), input_shape=(8, 8))
+    >>> unseen_pixels(t)[:, 0].astype(int)
+    array([0, 0, 0, 0, 0, 0, 0, 1])
+    """
+    seen = []
+    for steps in result.steps:
+        needed = set(range(steps[-1].n_out))
+        for step in reversed(steps):
+            needed = {m for i in needed for m in step.taps(i) if 0 <= m < step.n_in}
+        axis = np.zeros(steps[0].n_in, bool)
+        axis[sorted(needed)] = True
+        seen.append(axis)
+    return ~np.outer(*seen)
+
+
+@dataclass(frozen=True)
+class ReceptiveFieldView:
+    """What the receptive-field explorer shows for one architecture, input size and unit (ch. 1).
+
+    Attributes
+    ----------
+    input_shape : tuple of int
+        ``(H, W)`` of the input.
+    trace : ShapeTrace or None
+        ``None`` when the combination is invalid (a size would become zero or negative).
+    unit : tuple of int or None
+        ``(row, col)`` of the chosen unit in the last layer's output.
+    box : tuple of int or None
+        ``(top, left, bottom, right)``, end-exclusive: the input pixels that can change the unit
+        (:meth:`ShapeTrace.support`); ``None`` when no pixel reaches it or the view is invalid.
+    unseen : (H, W) bool or None
+        Pixels no output unit reads (:func:`unseen_pixels`).
+    highlight : int or None
+        Row of the size table to highlight: the first layer that floors, trims or crops.
+    message : str
+        One sentence: what the unit sees, or why the combination does not work.
+    """
+
+    input_shape: tuple[int, int]
+    trace: ShapeTrace | None
+    unit: tuple[int, int] | None
+    box: tuple[int, int, int, int] | None
+    unseen: np.ndarray | None = field(repr=False, compare=False)
+    highlight: int | None
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        """True when the layers accept the input."""
+        return self.trace is not None
+
+    def table_html(self) -> str:
+        """The per-layer size table, first floored/cropped layer highlighted ('' if invalid)."""
+        if self.trace is None:
+            return ""
+        return replace(self.trace, first_problem=self.highlight)._repr_html_()
+
+    def at(self, unit: tuple[int, int]) -> ReceptiveFieldView:
+        """The same view for another unit of the last layer (no re-trace)."""
+        rows = self.trace.rows
+        height, width = rows[-1].output_shape[:2]
+        if not (0 <= unit[0] < height and 0 <= unit[1] < width):
+            raise ValueError(
+                f"unit must lie in the last layer's {height}×{width} output, got {unit}; use "
+                f"0 <= row < {height} and 0 <= col < {width}."
+            )
+        support = self.trace.support(len(rows) - 1, unit)
+        box = (
+            None
+            if support is None
+            else (support[0][0], support[1][0], support[0][1], support[1][1])
+        )
+        return replace(self, unit=tuple(unit), box=box, message=self._sentence(unit, box))
+
+    def _sentence(self, unit, box) -> str:
+        last = self.trace.rows[-1]
+        where = f"Output unit (row {unit[0]}, col {unit[1]}) of {last.name!r}"
+        lost = int(self.unseen.sum())
+        share = f"{lost} of {self.unseen.size} input pixels ({lost / self.unseen.size:.0%})"
+        if box is None:
+            seen = "is reached by no input pixel (only its bias feeds it)"
+        else:
+            rf = "?" if last.receptive_field is None else "×".join(map(str, last.receptive_field))
+            top, left, bottom, right = box
+            seen = (
+                f"sees input rows {top}–{bottom - 1} and columns {left}–{right - 1}, "
+                f"{bottom - top}×{right - left} px of its {rf} px receptive field (less only "
+                f"where the field hangs over the border)"
+            )
+        return f"{where} {seen}. {share} reach no output unit."
+
+
+def receptive_field_view(layers, input_shape, unit=None) -> ReceptiveFieldView:
+    """Trace ``layers`` at ``input_shape`` and find what one output unit sees (ch. 1).
+
+    Parameters
+    ----------
+    layers : keras.Model or sequence of LayerSpec / dict
+    input_shape : (H, W)
+    unit : (row, col), optional
+        In the last layer's output; default: its centre.
+
+    Returns
+    -------
+    ReceptiveFieldView
+        Invalid combinations (a kernel larger than the input, a zero-size output) give a view
+        whose ``message`` says why, never an exception.
+
+    Examples
+    --------
+    >>> view = receptive_field_view(conv_stack(2, 3, 1, "valid"), (9, 9), unit=(0, 4))
+    >>> view.box
+    (0, 4, 5, 9)
+    >>> print(receptive_field_view(conv_stack(1, 5, 1, "valid"), (3, 3)).message)
+    This combination does not work: 'conv_1' Conv2D(kernel_size=(5, 5), ...) cannot take an
+    input height of 3: the output would be -1 (zero or negative). The smallest input height
+    that works is 5; use a larger input, padding='same' or a smaller window.
+    """
+    try:
+        result = trace(layers, input_shape=tuple(input_shape))
+    except ValueError as error:
+        message = f"This combination does not work: {error}"
+        return ReceptiveFieldView(tuple(input_shape), None, None, None, None, None, message)
+    highlight = next((i for i, row in enumerate(result.rows) if row.loses), None)
+    view = ReceptiveFieldView(
+        tuple(input_shape[:2]), result, None, None, unseen_pixels(result), highlight, ""
+    )
+    height, width = result.output_shape[:2]
+    return view.at(unit if unit is not None else (height // 2, width // 2))
+
+
+def _rf_title(view: ReceptiveFieldView) -> str:
+    height, width = view.input_shape
+    return f"{height}×{width} input, output unit {view.unit}"
+
+
+def _draw_view(fig: Figure, image: np.ndarray | None, view: ReceptiveFieldView) -> Figure:
+    """Redraw the overlay figure for a valid view."""
+    return plots.update_receptive_field_overlay(
+        fig, fit_image(image, view.input_shape), view.box, title=_rf_title(view), unseen=view.unseen
+    )
+
+
+def _new_overlay() -> Figure:
+    blank = np.zeros((1, 1), bool)
+    fig = plots.receptive_field_overlay(
+        blank.astype(np.float32), (0, 0, 1, 1), title="", unseen=blank
+    )
+    return _detached(fig)
+
+
+class ReceptiveFieldExplorer(widgets.VBox):
+    """Live receptive-field explorer (ch. 1); built by :func:`receptive_field_explorer`.
+
+    Attributes
+    ----------
+    controls : dict of str to widget
+        ``'input_size'``, ``'kernel_size'``, ``'strides'``, ``'padding'``, ``'n_layers'``,
+        ``'unit_row'``, ``'unit_col'``. The architecture controls are disabled when a model is
+        given.
+    view : ReceptiveFieldView
+        What is shown now.
+    figure : matplotlib.figure.Figure
+        The overlay, redrawn in place.
+    picture : ipywidgets.Image
+        The figure as a PNG (hidden for an invalid combination).
+    table : ipywidgets.HTML
+        The per-layer size table.
+    message : str
+        ``view.message``: what the unit sees, or why the combination does not work.
+    """
+
+    def __init__(self, model, image, *, input_size, kernel_size, strides, padding, n_layers):
+        super().__init__()
+        self._model, self._image = model, image
+        declared = _declared_size(model)
+        fixed = model is not None
+        square = not declared or declared[0] == declared[1]
+        self.controls = {
+            "input_size": _int_slider(
+                "input size (px)", declared[0] if declared else input_size, *INPUT_SIZES,
+                disabled=not square,
+            ),
+            "kernel_size": _dropdown("kernel_size", KERNEL_SIZES, kernel_size, disabled=fixed),
+            "strides": _dropdown("strides", STRIDES, strides, disabled=fixed),
+            "padding": _dropdown("padding", PADDINGS, padding, disabled=fixed),
+            "n_layers": _int_slider("layers", n_layers, 1, MAX_LAYERS, disabled=fixed),
+            "unit_row": _int_slider("unit row", 0, 0, 0),
+            "unit_col": _int_slider("unit col", 0, 0, 0),
+        }  # fmt: skip
+        self._declared = declared
+        self.figure = _new_overlay()
+        self.picture = widgets.Image(format="png")
+        self.table = widgets.HTML()
+        self._sentence = widgets.HTML()
+        self._quiet = False
+        names = list(self.controls)
+        self.children = [
+            widgets.HBox([widgets.VBox([self.controls[n] for n in names[:4]]),
+                          widgets.VBox([self.controls[n] for n in names[4:]])]),
+            self._sentence,
+            widgets.HBox([self.picture, self.table]),
+        ]  # fmt: skip
+        for name in names[:5]:
+            self.controls[name].observe(self._rebuild, "value")
+        for name in names[5:]:
+            self.controls[name].observe(self._move, "value")
+        self._rebuild()
+
+    @property
+    def message(self) -> str:
+        return self.view.message
+
+    def layers(self):
+        """The model, or the conv stack the controls describe."""
+        if self._model is not None:
+            return self._model
+        c = self.controls
+        return conv_stack(
+            c["n_layers"].value, c["kernel_size"].value, c["strides"].value, c["padding"].value
+        )
+
+    def _input_shape(self) -> tuple[int, int]:
+        if self._declared and self.controls["input_size"].disabled:
+            return self._declared
+        return (self.controls["input_size"].value,) * 2
+
+    def _rebuild(self, _change=None) -> None:
+        row, col = (self.controls[n] for n in ("unit_row", "unit_col"))
+        self.view = receptive_field_view(self.layers(), self._input_shape())
+        if self.view.ok:
+            height, width = self.view.trace.output_shape[:2]
+            self._quiet = True
+            row.max, col.max = height - 1, width - 1
+            row.value, col.value = self.view.unit
+            self._quiet = False
+        self.table.value = self.view.table_html()
+        self._show()
+
+    def _move(self, _change=None) -> None:
+        if self._quiet or not self.view.ok:
+            return
+        self.view = self.view.at((self.controls["unit_row"].value, self.controls["unit_col"].value))
+        self._show()
+
+    def _show(self) -> None:
+        self._sentence.value = f"<p>{html.escape(self.view.message)}</p>"
+        self.picture.layout.display = None if self.view.ok else "none"
+        if self.view.ok:
+            self.picture.value = render_png(_draw_view(self.figure, self._image, self.view))
+
+
+def _declared_size(model) -> tuple[int, int] | None:
+    """``(H, W)`` of a Keras model's fixed input, else None."""
+    inputs = getattr(model, "inputs", None)
+    shape = tuple(inputs[0].shape[1:3]) if inputs else ()
+    return shape if len(shape) == 2 and None not in shape else None
+
+
+def receptive_field_explorer(
+    model=None,
+    image: np.ndarray | None = None,
+    *,
+    input_size: int = 32,
+    kernel_size: int = 3,
+    strides: int = 1,
+    padding: str = "valid",
+    n_layers: int = 3,
+    static: bool = False,
+    max_frames: int = MAX_FRAMES,
+):
+    """Explore what one output unit sees, over a real MRI slice (ch. 1).
+
+    Controls for the input size, ``kernel_size``, ``strides``, ``padding`` and the number of
+    Conv2D layers (or a given model / list of LayerSpec); sliders move the output unit. Shows the
+    input grid with the unit's receptive field (:meth:`ShapeTrace.support`), the pixels no output
+    unit ever sees shaded (:func:`unseen_pixels`), the per-layer size table of
+    :func:`cae_lessons.shapes.trace` with the first floored/cropped layer highlighted, and one
+    sentence. An invalid combination shows a sentence, never a traceback.
+
+    Parameters
+    ----------
+    model : keras.Model or sequence of LayerSpec / dict, optional
+        Fixes the layers (their controls are disabled); default: a stack of identical Conv2D.
+    image : (H, W) or (H, W, 1) float32, optional
+        The slice under the grid, resampled to the input size, e.g. ``load_mri_data()[64]``;
+        default: a uniform grey canvas.
+    input_size, kernel_size, strides, padding, n_layers
+        Initial control values (a model's fixed input size wins over ``input_size``).
+    static : bool
+        Precompute frames for a page without a kernel: the architecture is fixed and one slider
+        moves the unit along the middle output row.
+    max_frames : int
+        Most frames in static mode (units evenly spaced, both ends included).
+
+    Returns
+    -------
+    ReceptiveFieldExplorer or StaticExplorer
+
+    Examples
+    --------
+    >>> explorer = receptive_field_explorer(input_size=9, kernel_size=3, n_layers=2)
+    >>> explorer.view.box, explorer.view.unit
+    ((2, 2, 7, 7), (2, 2))
+    >>> explorer.controls["unit_col"].value = 0
+    >>> explorer.view.box
+    (2, 0, 7, 5)
+    >>> explorer.controls["kernel_size"].value = 7
+    >>> print(explorer.message)
+    This combination does not work: 'conv_2' Conv2D(kernel_size=(7, 7), ...) cannot take an
+    input height of 3: the output would be -3 (zero or negative). ...
+    """
+    if static:
+        shape = _declared_size(model) or (input_size, input_size)
+        layers = conv_stack(n_layers, kernel_size, strides, padding) if model is None else model
+        return _static_receptive_field(layers, image, shape, max_frames)
+    return ReceptiveFieldExplorer(
+        model,
+        image,
+        input_size=input_size,
+        kernel_size=kernel_size,
+        strides=strides,
+        padding=padding,
+        n_layers=n_layers,
+    )
+
+
+def _static_receptive_field(layers, image, shape, max_frames: int) -> StaticExplorer:
+    view = receptive_field_view(layers, shape)
+    if not view.ok:
+        return StaticExplorer({}, None, [], [], "", view.message)
+    row = view.unit[0]
+    columns = _evenly(view.trace.output_shape[1], max_frames)
+    fig = _new_overlay()
+    frames = [
+        render_png(_draw_view(fig, image, view.at((row, col))), compress_level=6) for col in columns
+    ]
+    slider = _frame_slider(f"output unit (row {row}), col", [str(c) for c in columns])
+    stack = widgets.Stack([_frame(png) for png in frames], selected_index=0)
+    links = [widgets.jslink((slider, "index"), (stack, "selected_index"))]
+    message = view.at((row, columns[0])).message.split(". ")[-1]
+    return StaticExplorer({"unit": slider}, stack, frames, links, view.table_html(), message)
+
+
+# --------------------------------------------------------------------------- reconstructions
+
+
+def _snapshots(reconstructions, x) -> dict[str, list[np.ndarray]]:
+    """Check the inputs of :func:`reconstruction_explorer`; every model as a list of epochs."""
+    if not isinstance(x, np.ndarray) or x.ndim != 4 or x.shape[-1] != 1 or len(x) == 0:
+        raise ValueError(
+            f"x must be an (N, H, W, 1) array of input slices, got {type(x).__name__} of shape "
+            f"{np.shape(x)}; pass e.g. x_test, with x[..., :1] for one channel."
+        )
+    if not isinstance(reconstructions, Mapping) or not reconstructions:
+        raise TypeError(
+            "reconstructions must be a non-empty dict {model name: (N, H, W, 1) array, or a list "
+            f"of them, one per epoch}}, got {type(reconstructions).__name__} {reconstructions!r}."
+        )
+    snapshots = {}
+    for name, value in reconstructions.items():
+        epochs = [value] if isinstance(value, np.ndarray) else list(value)
+        for epoch, array in enumerate(epochs):
+            if np.shape(array) != x.shape:
+                raise ValueError(
+                    f"reconstructions[{name!r}] (epoch {epoch + 1}) has shape {np.shape(array)}, "
+                    f"x has {x.shape}: give every model's output for the same slices, cropped "
+                    "or padded to the input size."
+                )
+        if not epochs:
+            raise ValueError(
+                f"reconstructions[{name!r}] is an empty list: give at least one epoch."
+            )
+        snapshots[str(name)] = epochs
+    return snapshots
+
+
+def slice_metrics_html(scores: Mapping[str, metrics.Scores]) -> str:
+    """One row per model with the MSE, MAE, PSNR and SSIM of one slice (ch. 3-5 explorer).
+
+    Examples
+    --------
+    >>> x = np.full((1, 8, 8, 1), 0.5, np.float32)
+    >>> table = slice_metrics_html({"copy": metrics.evaluate(x, x + np.float32(0.1))})
+    >>> table.count("<tr>"), "<td>copy</td><td>0.01</td><td>0.1</td><td>20.00</td>" in table
+    (2, True)
+    """
+    head = "".join(f"<th>{h}</th>" for h in ("model", "MSE", "MAE", "PSNR (dB)", "SSIM"))
+    rows = []
+    for name, score in scores.items():
+        values = (score.mse[0], score.mae[0], score.psnr[0], score.ssim[0])
+        cells = [f"{v:{f}}" for v, f in zip(values, (".3g", ".3g", ".2f", ".4f"), strict=True)]
+        rows.append("".join(f"<td>{c}</td>" for c in [html.escape(name), *cells]))
+    body = "".join(f"<tr>{row}</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+@dataclass(frozen=True)
+class _Panel:
+    """Everything one reconstruction frame shows: the models, slice and epoch chosen."""
+
+    outputs: dict
+    titles: dict
+    scores: dict
+    title: str
+
+
+def _panel(snapshots, x, names, index: int, epoch: int) -> _Panel:
+    outputs, titles, scores = {}, {}, {}
+    for name in names:
+        epochs = snapshots[name]
+        shown = min(epoch, len(epochs) - 1)
+        outputs[name] = epochs[shown][index]
+        titles[name] = f"{name}, epoch {shown + 1}/{len(epochs)}" if len(epochs) > 1 else name
+        scores[name] = metrics.evaluate(x[index : index + 1], epochs[shown][index : index + 1])
+    return _Panel(outputs, titles, scores, f"slice {index}")
+
+
+def _draw_panel(panel: _Panel, x, index, patch, error_vmax, figure=None) -> Figure:
+    return plots.reconstruction_panel(
+        x[index],
+        panel.outputs,
+        patch=patch,
+        error_vmax=error_vmax,
+        titles=panel.titles,
+        title=panel.title,
+        figure=figure,
+    )
+
+
+class ReconstructionExplorer(widgets.VBox):
+    """Live reconstruction explorer (ch. 3-5); built by :func:`reconstruction_explorer`.
+
+    Attributes
+    ----------
+    controls : dict of str to widget
+        ``'models'`` (SelectMultiple), ``'slice'``, and ``'epoch'`` with ``'play'`` when some
+        model has several epochs.
+    figure : matplotlib.figure.Figure or None
+        The panel, redrawn in place (None when no model is picked).
+    picture : ipywidgets.Image
+    table : ipywidgets.HTML
+        The slice's metrics, one row per model.
+    scores : dict of str to cae_lessons.metrics.Scores
+        The same numbers.
+    message : str
+        What is shown, or what to pick.
+    """
+
+    def __init__(self, snapshots, x, *, models, patch, error_vmax):
+        super().__init__()
+        self._snapshots, self._x, self._patch, self._vmax = snapshots, x, patch, error_vmax
+        names = list(snapshots)
+        most = max(len(epochs) for epochs in snapshots.values())
+        self.controls = {
+            "models": widgets.SelectMultiple(
+                options=names, value=tuple(models), description="models", rows=min(len(names), 4)
+            ),
+            "slice": _int_slider("slice", 0, 0, len(x) - 1),
+        }
+        links = []
+        if most > 1:
+            self.controls["epoch"] = _int_slider("epoch", most - 1, 0, most - 1)
+            self.controls["play"] = widgets.Play(most - 1, 0, most - 1, interval=500)
+            links.append(
+                widgets.jslink((self.controls["play"], "value"), (self.controls["epoch"], "value"))
+            )
+        self.links = links
+        self.figure = None
+        self.picture = widgets.Image(format="png")
+        self.table = widgets.HTML()
+        self._sentence = widgets.HTML()
+        self.children = [
+            widgets.HBox(list(self.controls.values())),
+            self._sentence,
+            self.picture,
+            self.table,
+        ]
+        self.controls["models"].observe(self._new_figure, "value")
+        for name in ("slice", "epoch"):
+            if name in self.controls:
+                self.controls[name].observe(self._redraw, "value")
+        self._new_figure()
+
+    def _new_figure(self, _change=None) -> None:
+        self.figure = None
+        self._redraw()
+
+    def _redraw(self, _change=None) -> None:
+        names = self.controls["models"].value
+        self.picture.layout.display = None if names else "none"
+        if not names:
+            self.scores, self.table.value = {}, ""
+            self.message = "Pick at least one model (ctrl/shift-click for several)."
+        else:
+            index = self.controls["slice"].value
+            epoch = self.controls["epoch"].value if "epoch" in self.controls else 0
+            panel = _panel(self._snapshots, self._x, names, index, epoch)
+            self.figure = _detached(
+                _draw_panel(panel, self._x, index, self._patch, self._vmax, self.figure)
+            )
+            self.picture.value = render_png(self.figure)
+            self.scores = panel.scores
+            self.table.value = slice_metrics_html(panel.scores)
+            self.message = f"{panel.title}: {', '.join(panel.titles.values())}"
+        self._sentence.value = f"<p>{html.escape(self.message)}</p>"
+
+
+def reconstruction_explorer(
+    reconstructions,
+    x: np.ndarray,
+    *,
+    models: Sequence[str] | None = None,
+    patch: tuple[int, int, int] | None = None,
+    error_vmax: float | None = None,
+    static: bool = False,
+    slices: Sequence[int] | None = None,
+    max_frames: int = 6,
+):
+    """Compare reconstructions slice by slice and epoch by epoch (ch. 3-5).
+
+    For each chosen model: the input, the output, the absolute error and a zoomed patch side by
+    side (one intensity scale, one error scale for every model, slice and epoch), the slice's
+    metrics (:func:`cae_lessons.metrics.evaluate`), and an epoch slider with a Play button when
+    snapshots exist. Everything is precomputed: moving a slider only redraws.
+
+    Parameters
+    ----------
+    reconstructions : dict of str to (N, H, W, 1) float32, or to a list of them (one per epoch)
+        Each model's outputs for ``x``, e.g. ``model.predict(x)`` saved after each epoch.
+    x : (N, H, W, 1) float32
+        The input slices, in [0, 1].
+    models : sequence of str, optional
+        Models shown first (default: all).
+    patch : (top, left, size), optional
+        The zoomed square; default: the central quarter.
+    error_vmax : float, optional
+        Top of the error scale; default: the largest error of the models' last epochs over all
+        slices (earlier, worse epochs saturate at the top colour).
+    static : bool
+        Precompute frames for a page without a kernel: one frame per slice (at most
+        ``max_frames``, evenly spaced, or ``slices``) and epoch (at most ``max_frames``, last
+        included), for ``models``.
+    slices : sequence of int, optional
+        Static mode: the slices to offer.
+    max_frames : int
+        Static mode: most slices and most epochs.
+
+    Returns
+    -------
+    ReconstructionExplorer or StaticExplorer
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 1, 2 * 8 * 8, dtype=np.float32).reshape(2, 8, 8, 1)
+    >>> explorer = reconstruction_explorer({"cae": [x * 0.5, x * 0.9]}, x)
+    >>> explorer.controls["epoch"].value = 0
+    >>> explorer.scores["cae"].mae.round(3)
+    array([0.124])
+    >>> explorer.message
+    'slice 0: cae, epoch 1/2'
+    """
+    snapshots = _snapshots(reconstructions, x)
+    models = list(models) if models is not None else list(snapshots)
+    unknown = [name for name in models if name not in snapshots]
+    if unknown or not models:
+        raise ValueError(
+            f"models must name some of {list(snapshots)}, got {models!r}; leave it out to show all."
+        )
+    height, width = x.shape[1:3]
+    size = max(1, min(height, width) // 4)
+    patch = patch or ((height - size) // 2, (width - size) // 2, size)
+    if error_vmax is None:
+        errors = [np.abs(epochs[-1] - x).max() for epochs in snapshots.values()]
+        error_vmax = float(max(errors)) or 1.0
+    if static:
+        return _static_reconstructions(
+            snapshots,
+            x,
+            models,
+            patch,
+            error_vmax,
+            slices or _evenly(len(x), max_frames),
+            max_frames,
+        )
+    return ReconstructionExplorer(snapshots, x, models=models, patch=patch, error_vmax=error_vmax)
+
+
+def _static_reconstructions(snapshots, x, models, patch, error_vmax, slices, max_frames):
+    most = max(len(snapshots[name]) for name in models)
+    epochs = _evenly(most, max_frames)
+    figure, frames, outer = None, [], []
+    for index in slices:
+        inner = []
+        for epoch in epochs:
+            panel = _panel(snapshots, x, models, index, epoch)
+            figure = _detached(_draw_panel(panel, x, index, patch, error_vmax, figure))
+            frames.append(render_png(figure, compress_level=6))
+            inner.append(_frame(frames[-1], slice_metrics_html(panel.scores)))
+        outer.append(widgets.Stack(inner, selected_index=len(epochs) - 1))
+    stack = widgets.Stack(outer, selected_index=0)
+    controls = {"slice": _frame_slider("slice", [str(i) for i in slices])}
+    links = [widgets.jslink((controls["slice"], "index"), (stack, "selected_index"))]
+    if len(epochs) > 1:
+        controls["epoch"] = _frame_slider("epoch", [str(e + 1) for e in epochs])
+        controls["epoch"].index = len(epochs) - 1
+        controls["play"] = widgets.Play(len(epochs) - 1, 0, len(epochs) - 1, interval=700)
+        links.append(widgets.jslink((controls["play"], "value"), (controls["epoch"], "index")))
+        links += [
+            widgets.jslink((controls["epoch"], "index"), (inner, "selected_index"))
+            for inner in outer
+        ]
+    message = f"{', '.join(models)}: {len(slices)} slices × {len(epochs)} epochs, precomputed."
+    return StaticExplorer(controls, stack, frames, links, "", message)

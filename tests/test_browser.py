@@ -1,0 +1,170 @@
+"""The rendered book's widgets in a real browser, with no kernel and no network.
+
+Builds a throwaway one-page book (same widget configuration as ``_config.yml``) from a notebook
+that nbclient executes with its widget state stored, serves it on 127.0.0.1 and opens it in
+headless Chromium (Debian's ``chromium``, driven by Playwright; every request that leaves
+127.0.0.1 is blocked). Checks that the page has no console errors, every image loads, the static
+explorer renders its slider, and moving the slider changes the frame. Screenshots go to
+``_build/screenshots/``.
+
+Needs ``apt-get install chromium`` and ``pip install playwright`` (which never downloads a
+browser here: it is pointed at ``/usr/bin/chromium``), and the embed bundle installed by
+``scripts/widgets_js.py``.
+"""
+
+import functools
+import subprocess
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from execute_notebooks import execute
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLE = ROOT / "book" / "_static" / "widgets" / "embed.js"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+# Console errors that come from the theme and its extensions, not from the book's content:
+# pydata-sphinx-theme logs the first when the browser has no stored light/dark choice yet;
+# sphinx-thebe (jupyter-book's launch buttons) declares its URL constant in two script tags.
+THEME_NOISE = ("Got invalid theme mode", "Identifier 'THEBE_JS_URL' has already been declared")
+FRAME = "img.widget-image"
+SHOWN_FRAME_CHANGED = (
+    "src => [...document.querySelectorAll('img.widget-image')]"
+    ".some(i => i.offsetParent !== null && i.src !== src)"
+)
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing: `apt-get install -y chromium` to run the browser test",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="`pip install playwright` to run the browser test"
+)
+
+NOTEBOOK_CELLS = [
+    "from cae_lessons.data import load_mri_data\n"
+    "from cae_lessons.widgets import receptive_field_explorer\n"
+    "x = load_mri_data(plane='axial', max_slices=2, size=(32, 32))",
+    "receptive_field_explorer(image=x[1], input_size=24, strides=2, n_layers=2, static=True,\n"
+    "                         max_frames=4)",
+]
+
+
+def _widget_config() -> dict:
+    """The repository's widget keys, with the static folder made absolute for the tmp book."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]
+    return {
+        "nb_ipywidgets_js": config["nb_ipywidgets_js"],
+        "html_static_path": [str(ROOT / path) for path in config["html_static_path"]],
+    }
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """Build the one-page book and serve its HTML on 127.0.0.1; yield the page's URL."""
+    if not BUNDLE.exists():
+        pytest.fail(f"{BUNDLE.relative_to(ROOT)} is missing: run `python scripts/widgets_js.py`.")
+    if "cdn.jsdelivr.net" in BUNDLE.read_text()[:2000]:
+        pytest.skip("npm was missing at set-up: the widgets load from a CDN this test cannot reach")
+    book = tmp_path_factory.mktemp("book")
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# Widgets offline")]
+        + [nbformat.v4.new_code_cell(source) for source in NOTEBOOK_CELLS],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+    )
+    nbformat.write(notebook, book / "page.ipynb")
+    execute(book / "page.ipynb", timeout=120)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    config = {
+        "title": "widgets",
+        "execute": {"execute_notebooks": "off"},
+        "sphinx": {"config": _widget_config()},
+    }
+    (book / "_config.yml").write_text(yaml.safe_dump(config))
+    build = subprocess.run(
+        [str(Path(sys.executable).parent / "jupyter-book"), "build", str(book), "-W", "-n"],
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    html = book / "_build" / "html"
+    handler = functools.partial(QuietHandler, directory=str(html))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/page.html", html
+    server.shutdown()
+    server.server_close()
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output clean
+        pass
+
+
+def test_page_serves_the_bundle_itself(site):
+    _, html = site
+    page = (html / "page.html").read_text()
+    assert 'src="_static/widgets/embed.js' in page
+    assert "require.min.js" not in page and "cdn.jsdelivr.net" not in page
+    assert "application/vnd.jupyter.widget-state+json" in page
+    assert (html / "_static" / "widgets" / "embed.js").stat().st_size > 1_000_000
+
+
+def test_static_explorer_renders_and_follows_its_slider_offline(site):
+    url, _ = site
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    errors, blocked = [], []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def offline(route):
+            blocked.append(route.request.url)
+            route.abort()
+
+        page.route(lambda u: not u.startswith("http://127.0.0.1"), offline)
+        page.goto(url, wait_until="load")
+        slider = page.locator(".widget-slider").first
+        slider.wait_for(state="visible", timeout=15_000)
+        frame = page.locator(f"{FRAME}:visible").first
+        frame.wait_for(timeout=10_000)
+        loaded = page.evaluate(
+            "Array.from(document.images).map(i => [i.src.slice(0, 60), i.complete && "
+            "i.naturalWidth > 0])"
+        )
+        page.locator(".widget-subarea").first.screenshot(path=SCREENSHOTS / "rf-static-0.png")
+        before = frame.get_attribute("src")
+        readout = page.locator(".widget-readout").first.inner_text()
+        page.locator(".noUi-handle").first.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(SHOWN_FRAME_CHANGED, arg=before, timeout=5_000)
+        after = page.locator(f"{FRAME}:visible").first.get_attribute("src")
+        moved = page.locator(".widget-readout").first.inner_text()
+        page.locator(".widget-subarea").first.screenshot(path=SCREENSHOTS / "rf-static-1.png")
+        page.screenshot(path=SCREENSHOTS / "page.png", full_page=True)
+        browser.close()
+    content_errors = [e for e in errors if not any(n in e for n in THEME_NOISE)]
+    assert content_errors == []
+    assert loaded and all(ok for _, ok in loaded), loaded
+    assert (readout, moved) == ("0", "1")
+    assert after != before
+    assert blocked == []  # the page asked for nothing outside the book
+
+
+def test_screenshots_are_not_blank():
+    from PIL import Image
+
+    shots = [SCREENSHOTS / "rf-static-0.png", SCREENSHOTS / "rf-static-1.png"]
+    assert all(p.exists() for p in shots)
+    first, second = (Image.open(p).convert("L") for p in shots)
+    assert first.getextrema()[0] < 50 < first.getextrema()[1]  # the dark MRI background shows
+    assert first.tobytes() != second.tobytes()
