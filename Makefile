@@ -16,7 +16,8 @@ export CAE_LESSONS_PROFILE ?= auto
 
 setup: $(STAMP) book/_static/widgets/embed.js
 
-# The ipywidgets embed bundle the rendered book serves itself (npm ci; a CDN loader without npm).
+# The ipywidgets embed bundle and MathJax the rendered book serves itself (npm ci; CDN loaders
+# without npm).
 book/_static/widgets/embed.js: $(STAMP) package.json package-lock.json scripts/widgets_js.py
 	$(BIN)/python scripts/widgets_js.py
 

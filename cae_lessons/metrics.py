@@ -126,13 +126,15 @@ def _text_table(headers: list[str], rows: list[list[str]]) -> str:
 
 def _html_table(headers: list[str], rows: list[list[str]], caption: str) -> str:
     """Minimal HTML table for Jupyter's rich display."""
-    head = "".join(f"<th>{html.escape(cell)}</th>" for cell in headers)
+    cell_style = 'style="white-space:nowrap;padding:0 0.5em"'
+    head = "".join(f"<th {cell_style}>{html.escape(cell)}</th>" for cell in headers)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+        "<tr>" + "".join(f"<td {cell_style}>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in rows
     )
     return (
-        f"<table><caption>{html.escape(caption)}</caption>"
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f'<div style="overflow-x:auto"><table><caption>{html.escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 
 

@@ -1050,14 +1050,24 @@ class ShapeTrace:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in self._HEADER)
+        # Numbers stay on one line; only the last column (the note) wraps, and the table
+        # scrolls sideways in a narrow page instead of growing very tall rows.
+        fixed, note = "white-space:nowrap;padding:0 0.5em", "min-width:22em;padding:0 0.5em"
+        head = "".join(
+            f'<th style="{note if i == len(self._HEADER) - 1 else fixed}">{html.escape(h)}</th>'
+            for i, h in enumerate(self._HEADER)
+        )
         body = []
         for index, line in enumerate(self._cells()):
             style = ' style="background:#fdd"' if index == self.first_problem else ""
-            tds = "".join(f"<td>{html.escape(c)}</td>" for c in line)
+            tds = "".join(
+                f'<td style="{note if i == len(line) - 1 else fixed}">{html.escape(c)}</td>'
+                for i, c in enumerate(line)
+            )
             body.append(f"<tr{style}>{tds}</tr>")
         return (
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f'<div style="overflow-x:auto"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>"
             f"<p>{html.escape(self.summary())}</p>"
         )
 
@@ -1348,7 +1358,10 @@ class Diagnosis:
     def _repr_html_(self) -> str:
         items = "".join(f"<li>{html.escape(fix.description)}</li>" for fix in self.fixes)
         verdict = "OK" if self.ok else "MISMATCH"
-        return f"<p><b>{verdict}</b>: {html.escape(self.explanation)}.</p><ul>{items}</ul>"
+        heading = "Fixes (each verified by re-tracing):" if self.fixes else "No fix found."
+        fixes = "" if self.ok else f"<p>{heading}</p><ul>{items}</ul>"
+        explanation = html.escape(self.explanation.rstrip("."))
+        return f"<p><b>{verdict}</b>: {explanation}.</p>{fixes}"
 
 
 def _nearest(n: int, works) -> int | None:

@@ -3,9 +3,9 @@
 Builds a throwaway one-page book (same widget configuration as ``_config.yml``) from a notebook
 that nbclient executes with its widget state stored, serves it on 127.0.0.1 and opens it in
 headless Chromium (Debian's ``chromium``, driven by Playwright; every request that leaves
-127.0.0.1 is blocked). Checks that the page has no console errors, every image loads, the static
-explorer renders its slider, and moving the slider changes the frame. Screenshots go to
-``_build/screenshots/``.
+127.0.0.1 is blocked). Checks that the page has no console errors, every image loads, MathJax
+(served by the book itself) typesets its formula, the static explorer renders its slider, and
+moving the slider changes the frame. Screenshots go to ``_build/screenshots/``.
 
 Needs ``apt-get install chromium`` and ``pip install playwright`` (which never downloads a
 browser here: it is pointed at ``/usr/bin/chromium``), and the embed bundle installed by
@@ -62,6 +62,8 @@ def _widget_config() -> dict:
     return {
         "nb_ipywidgets_js": config["nb_ipywidgets_js"],
         "html_static_path": [str(ROOT / path) for path in config["html_static_path"]],
+        "mathjax_path": config["mathjax_path"],
+        "html_js_files": config["html_js_files"],
     }
 
 
@@ -74,7 +76,11 @@ def site(tmp_path_factory):
         pytest.skip("npm was missing at set-up: the widgets load from a CDN this test cannot reach")
     book = tmp_path_factory.mktemp("book")
     notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_markdown_cell("# Widgets offline")]
+        cells=[
+            nbformat.v4.new_markdown_cell(
+                "# Widgets offline\n\nA formula: $\\lfloor n/s \\rfloor$."
+            )
+        ]
         + [nbformat.v4.new_code_cell(source) for source in NOTEBOOK_CELLS],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}},
     )
@@ -137,6 +143,7 @@ def test_static_explorer_renders_and_follows_its_slider_offline(site):
         slider.wait_for(state="visible", timeout=15_000)
         frame = page.locator(f"{FRAME}:visible").first
         frame.wait_for(timeout=10_000)
+        page.locator("mjx-container").first.wait_for(timeout=15_000)  # MathJax typeset offline
         loaded = page.evaluate(
             "Array.from(document.images).map(i => [i.src.slice(0, 60), i.complete && "
             "i.naturalWidth > 0])"

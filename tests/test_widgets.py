@@ -266,6 +266,24 @@ def test_without_npm_the_bundle_falls_back_to_the_pinned_cdn_copy(tmp_path, root
     assert f"/npm/@jupyter-widgets/html-manager@{version}/dist/embed.js" in loader
 
 
+def test_without_npm_mathjax_falls_back_to_the_pinned_cdn_copy(tmp_path, root):
+    (tmp_path / "package.json").write_text((root / "package.json").read_text())
+    report = widgets_js.install_mathjax(tmp_path, tmp_path / "mathjax", cdn=True)
+    version = widgets_js.pinned_version(root, widgets_js.MATHJAX)
+    assert (
+        report == f"widgets_js: MathJax {version} will load from the CDN (formulas need a network)."
+    )
+    loader = (tmp_path / "mathjax" / widgets_js.MATHJAX_ENTRY).read_text()
+    assert f"/npm/mathjax@{version}/es5/tex-mml-chtml.js" in loader
+
+
+def test_mathjax_is_copied_from_npm_with_its_fonts(root):
+    """make setup ran scripts/widgets_js.py with npm: the book serves MathJax itself."""
+    served = widgets_js.MATHJAX_DESTINATION
+    assert (served / widgets_js.MATHJAX_ENTRY).stat().st_size > 1_000_000
+    assert list((served / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+
+
 def test_a_version_range_is_refused(tmp_path):
     (tmp_path / "package.json").write_text(
         '{"dependencies": {"@jupyter-widgets/html-manager": "^1.0.15"}}'
