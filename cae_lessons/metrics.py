@@ -9,7 +9,7 @@ t-interval over images, so a table says how sure it is.
 - ch. 3: :func:`border_error_profile` (where valid convolutions and floored pooling lose pixels).
 - ch. 4: :func:`pca_baseline`, :func:`bicubic_baseline`, :func:`latent_size_to_pca_components`,
   :func:`high_frequency_retention`, :func:`radial_power_spectrum` (the compression sweep).
-- ch. 5: :func:`checkerboard_score` (transposed-convolution artifacts).
+- ch. 5: :func:`checkerboard_score` (transposed-convolution artifacts), :func:`power_spectrum_2d`.
 - ch. 9: :func:`evaluate`, :func:`compare` (the results table).
 
 Imports nothing from the package. scikit-learn is imported only by :func:`pca_baseline`;
@@ -112,6 +112,14 @@ def _read_only(values: np.ndarray) -> np.ndarray:
 
 
 # --- tables -----------------------------------------------------------------------------------
+
+
+def _check_results(results, expected: str) -> None:
+    """Refuse anything but a non-empty mapping of labelled results (compare, compare_over_seeds)."""
+    if not isinstance(results, Mapping):
+        raise TypeError(f"results must be a mapping {expected}, got {type(results).__name__}.")
+    if not results:
+        raise ValueError("results is empty; pass at least one {label: (x_true, x_pred)} entry.")
 
 
 def _text_table(headers: list[str], rows: list[list[str]]) -> str:
@@ -514,13 +522,7 @@ def compare(results: Mapping[str, object], *, confidence: float = CONFIDENCE) ->
     offset    2  0.01 [0.01, 0.01]  0.1 [0.1, 0.1]  20.00 [20.00, 20.00]  0.9541 [0.5202, 1.3880]
     (mean [95% CI] over images)
     """
-    if not isinstance(results, Mapping):
-        raise TypeError(
-            "results must be a mapping {label: (x_true, x_pred) or Scores}, got "
-            f"{type(results).__name__}."
-        )
-    if not results:
-        raise ValueError("results is empty; pass at least one {label: (x_true, x_pred)} entry.")
+    _check_results(results, "{label: (x_true, x_pred) or Scores}")
     rows = []
     for label, entry in results.items():
         if isinstance(entry, Scores):
@@ -704,6 +706,36 @@ def radial_power_spectrum(x) -> tuple[np.ndarray, np.ndarray]:
         ring, minlength=bins
     )
     return (np.arange(bins) + 0.5) / bins, mean_power
+
+
+def power_spectrum_2d(x) -> np.ndarray:
+    """Mean 2-D power spectrum of images, zero frequency in the centre, for pictures (ch. 5).
+
+    Computed as in :func:`radial_power_spectrum` (mean removed, Hann window, ``|FFT|^2 / (H W)``,
+    channels summed), averaged over images and shifted with ``np.fft.fftshift``: the zero
+    frequency sits at ``(H // 2, W // 2)`` and, for even sides, the Nyquist frequency at row and
+    column 0. A stride-2 checkerboard shows up as bright points at the middle of the edges and at
+    the corners, which a radial average mixes with everything else at the same radius.
+
+    Parameters
+    ----------
+    x : (N, H, W, C) float32
+        Images (any finite values).
+
+    Returns
+    -------
+    (H, W) float64
+        Mean power per frequency; frequencies run from -1 to just under 1 x Nyquist.
+
+    Examples
+    --------
+    >>> board = (np.indices((8, 8)).sum(axis=0) % 2).reshape(1, 8, 8, 1).astype(np.float32)
+    >>> power = power_spectrum_2d(board)
+    >>> np.unravel_index(power.argmax(), power.shape)
+    (np.int64(0), np.int64(0))
+    """
+    images = _as_images(x, "x")
+    return np.fft.fftshift(_power_spectra(images).mean(axis=0))
 
 
 @dataclass(frozen=True, eq=False)
@@ -1051,3 +1083,138 @@ def bicubic_baseline(x, factor: int) -> Baseline:
     return Baseline(
         "bicubic", _read_only(reconstruction), latent_values, height * width / math.prod(small)
     )
+
+
+# --- several training seeds -------------------------------------------------------------------
+
+SEED_METRICS = ("PSNR", "SSIM", "HF retention")
+
+
+@dataclass(frozen=True, eq=False)
+class SeedComparison:
+    """Models and baselines scored once per training seed, summarised over seeds (ch. 4).
+
+    Each seed's score is the mean over images; the interval is a t-interval over *seeds* (see
+    :func:`summarize`), so it says how much a result depends on the training run, which the
+    per-image intervals of :func:`compare` do not. A row with one run (a deterministic
+    baseline) has no interval.
+
+    Attributes
+    ----------
+    rows : tuple of (str, dict of str to (S,) float64)
+        Label and, per metric in ``SEED_METRICS``, the mean over images of each of its S runs
+        (read-only).
+    cutoff : float
+        The high-frequency cutoff used (fraction of Nyquist).
+    confidence : float
+        Level of the intervals.
+    """
+
+    rows: tuple[tuple[str, dict[str, np.ndarray]], ...]
+    cutoff: float = HF_CUTOFF
+    confidence: float = CONFIDENCE
+
+    def per_seed(self, label: str) -> dict[str, np.ndarray]:
+        """Per-run values of each metric for the row ``label``."""
+        for name, values in self.rows:
+            if name == label:
+                return values
+        raise KeyError(f"no row {label!r}; rows are {[name for name, _ in self.rows]}.")
+
+    def summary(self) -> dict[str, dict[str, MetricSummary]]:
+        """Per row and metric: mean over runs with a t-interval over runs."""
+        style = {"PSNR": ("dB", ".2f"), "SSIM": ("", ".4f"), "HF retention": ("", ".3f")}
+        return {
+            label: {
+                metric: summarize(
+                    values[metric],
+                    metric,
+                    unit=style[metric][0],
+                    fmt=style[metric][1],
+                    confidence=self.confidence,
+                )
+                for metric in SEED_METRICS
+            }
+            for label, values in self.rows
+        }
+
+    def _table(self) -> tuple[list[str], list[list[str]], str]:
+        headers = ["model", "runs", "PSNR (dB)", "SSIM", f"HF retention (>{self.cutoff:g} Nyq.)"]
+        rows = []
+        for label, summaries in self.summary().items():
+            shown = [s.estimate if s.n > 1 else f"{s.mean:{s.fmt}}" for s in summaries.values()]
+            rows.append([label, str(next(iter(summaries.values())).n), *shown])
+        level = f"{self.confidence * 100:g}%"
+        return headers, rows, f"mean over runs [{level} CI over training seeds]"
+
+    def __repr__(self) -> str:
+        headers, rows, caption = self._table()
+        return f"{_text_table(headers, rows)}\n({caption})"
+
+    def _repr_html_(self) -> str:
+        return _html_table(*self._table())
+
+
+def compare_over_seeds(
+    results: Mapping[str, object], *, cutoff: float = HF_CUTOFF, confidence: float = CONFIDENCE
+) -> SeedComparison:
+    """Score models trained with several seeds, and baselines, for one table (ch. 4 sweep).
+
+    For every run, PSNR, SSIM (as :func:`evaluate`) and high-frequency retention (as
+    :func:`high_frequency_retention`) are averaged over the images; each row is then summarised
+    over its runs with a t-interval (:func:`summarize`).
+
+    Parameters
+    ----------
+    results : mapping of str to (x_true, x_pred) or sequence of such pairs
+        One row per entry, in order: one pair per training seed, or a single pair for a
+        deterministic method such as a baseline. Arrays are ``(N, H, W, C) float32``.
+    cutoff : float
+        High-frequency cutoff, a fraction of Nyquist.
+    confidence : float
+        Level of the intervals over seeds.
+
+    Returns
+    -------
+    SeedComparison
+
+    Raises
+    ------
+    TypeError
+        If ``results`` is not a mapping or an entry is not a pair or a sequence of pairs.
+    ValueError
+        If ``results`` or an entry is empty, or as in :func:`evaluate`.
+
+    Examples
+    --------
+    >>> x = np.linspace(0.1, 0.9, 2 * 8 * 8).reshape(2, 8, 8, 1) ** 2
+    >>> table = compare_over_seeds({"two runs": [(x, x + 0.1), (x, x + 0.2)], "one": (x, x + 0.1)})
+    >>> table.per_seed("two runs")["PSNR"]
+    array([20.        , 13.97940009])
+    >>> table
+    model     runs  PSNR (dB)              SSIM                     HF retention (>0.25 Nyq.)
+    two runs  2     16.99 [-21.26, 55.24]  0.8304 [0.0780, 1.5828]  1.000 [1.000, 1.000]
+    one       1     20.00                  0.8896                   1.000
+    (mean over runs [95% CI over training seeds])
+    """
+    _check_results(results, "{label: (x_true, x_pred) or [(x_true, x_pred), ...]}")
+    rows = []
+    for label, entry in results.items():
+        is_pair = isinstance(entry, tuple) and len(entry) == 2
+        runs = [entry] if is_pair and isinstance(entry[0], np.ndarray) else entry
+        if not isinstance(runs, tuple | list) or not runs:
+            raise ValueError(f"results[{label!r}] holds no run; pass at least one pair.")
+        values: dict[str, list[float]] = {metric: [] for metric in SEED_METRICS}
+        for run in runs:
+            if not (isinstance(run, tuple | list) and len(run) == 2):
+                raise TypeError(
+                    f"results[{label!r}] must be an (x_true, x_pred) pair or a sequence of "
+                    f"them, got an element of type {type(run).__name__}."
+                )
+            scores = evaluate(*run)
+            values["PSNR"].append(float(np.mean(scores.psnr)))
+            values["SSIM"].append(float(np.mean(scores.ssim)))
+            values["HF retention"].append(high_frequency_retention(*run, cutoff).mean)
+        arrays = {metric: _read_only(np.array(v)) for metric, v in values.items()}
+        rows.append((str(label), arrays))
+    return SeedComparison(tuple(rows), cutoff, _check_fraction(confidence, "confidence", "a level"))

@@ -149,6 +149,32 @@ def _fit_margins(size: int, multiple: int, fit_input: str) -> tuple[int, int]:
     return (extra // 2, extra - extra // 2)
 
 
+def _fit_specs(input_shape, multiple: int, fit_input: str):
+    """The ``(first, last)`` LayerSpec that fit an input to ``multiple``; None for ``'none'``."""
+    from cae_lessons.shapes import LayerSpec
+
+    if None in tuple(input_shape[:2]):
+        if fit_input != "pad":
+            raise ValueError(
+                f"input_shape={tuple(input_shape)} leaves the height or width open (None), which "
+                f"only fit_input='pad' handles (pad every image to a multiple of {multiple} and "
+                f"crop the output back); got fit_input={fit_input!r}. Pass fit_input='pad', or a "
+                f"fixed input_shape=(H, W, C) for 'none' or 'crop'."
+            )
+        return (
+            LayerSpec("pad_to_multiple", "fit_in", multiple=multiple),
+            LayerSpec("crop_to_input", "fit_out"),
+        )
+    if fit_input == "none":
+        return None
+    margins = tuple(_fit_margins(n, multiple, fit_input) for n in input_shape[:2])
+    kinds = ("zero_pad", "crop") if fit_input == "pad" else ("crop", "zero_pad")
+    return tuple(
+        LayerSpec(kind, name, margins=margins)
+        for kind, name in zip(kinds, ("fit_in", "fit_out"), strict=True)
+    )
+
+
 def cae_layers(
     input_shape=(128, 128, 1),
     *,
@@ -168,7 +194,7 @@ def cae_layers(
     Parameters
     ----------
     input_shape : tuple of int
-        ``(H, W, C)``.
+        ``(H, W, C)``; ``H`` and ``W`` may be ``None`` with ``fit_input='pad'``.
     filters : sequence of int
         Filters per encoder level; the decoder mirrors them.
     kernel_size : int
@@ -183,11 +209,19 @@ def cae_layers(
     fit_input : {'none', 'pad', 'crop'}
         ``'pad'`` zero-pads H and W up to the next multiple of ``2 ** len(filters)`` and crops
         the output back; ``'crop'`` crops down to the multiple and zero-pads the output back (the
-        cropped border is lost).
+        cropped border is lost). With a known size the margins are fixed and split evenly
+        (``'zero_pad'`` and ``'crop'`` specs); with ``H`` or ``W`` ``None`` they are computed at
+        run time, at the bottom and right (``'pad_to_multiple'`` and ``'crop_to_input'``).
 
     Returns
     -------
     tuple of LayerSpec
+
+    Raises
+    ------
+    ValueError
+        For an unknown option, or ``None`` in ``input_shape`` with ``fit_input`` other than
+        ``'pad'``.
 
     Examples
     --------
@@ -195,6 +229,9 @@ def cae_layers(
     >>> t = trace(cae_layers((128, 128, 1), filters=(8, 16), latent_channels=4), (128, 128, 1))
     >>> t.bottleneck.output_shape, t.compression_ratio, t.matches_input
     ((32, 32, 4), 4.0, True)
+    >>> t = trace(cae_layers((None, None, 1), filters=(8, 16), fit_input="pad"), (197, 233, 1))
+    >>> t.rows[0].output_shape, t.rows[-1].output_shape
+    ((200, 236, 1), (197, 233, 1))
     """
     from cae_lessons.shapes import LayerSpec
 
@@ -204,14 +241,8 @@ def cae_layers(
     if not filters:
         raise ValueError("filters must name at least one level, e.g. (32, 64, 128); got ().")
     conv = {"kernel_size": kernel_size, "padding": padding}
-    layers = []
-    margins = None
-    if fit_input != "none":
-        multiple = 2 ** len(filters)
-        margins = tuple(_fit_margins(n, multiple, fit_input) for n in input_shape[:2])
-        layers.append(
-            LayerSpec("zero_pad" if fit_input == "pad" else "crop", "fit_in", margins=margins)
-        )
+    fit = _fit_specs(input_shape, 2 ** len(filters), fit_input)
+    layers = [fit[0]] if fit else []
     for level, width in enumerate(filters, start=1):
         strides = 2 if down == "stride" else 1
         layers.append(LayerSpec("conv", f"enc_conv{level}", filters=width, strides=strides, **conv))
@@ -230,11 +261,7 @@ def cae_layers(
             )
             layers.append(LayerSpec("conv", f"dec_conv{level}", filters=width, **conv))
     layers.append(LayerSpec("conv", "output", filters=input_shape[2], **conv))
-    if margins is not None:
-        layers.append(
-            LayerSpec("crop" if fit_input == "pad" else "zero_pad", "fit_out", margins=margins)
-        )
-    return tuple(layers)
+    return tuple([*layers, fit[1]] if fit else layers)
 
 
 def build_cae(
@@ -258,10 +285,18 @@ def build_cae(
     loses which rows, and fixes verified by re-tracing) instead of a TensorFlow error at ``fit``.
     Used by ch. 3-9.
 
+    With ``input_shape=(None, None, C)`` and ``fit_input='pad'`` one model takes MRI of any
+    resolution: the layers of :func:`cae_lessons.shapes.fit_layers` zero-pad each batch at the
+    bottom and right to the next multiple of ``2 ** len(filters)`` and crop the output back to
+    the input's height and width (ch. 6 "MRI of varying resolutions"). The symmetric core is
+    diagnosed at a representative size, the smallest multiple of ``2 ** len(filters)`` that is at
+    least 128 (where the padding is a no-op). Trace such a model with
+    ``trace(model, input_shape=(H, W))`` and load a saved one with :func:`load_model`.
+
     Parameters
     ----------
     input_shape : tuple of int
-        ``(H, W, C)`` of one image.
+        ``(H, W, C)`` of one image; ``(None, None, C)`` for any size (needs ``fit_input='pad'``).
     activation, output_activation : str
         Hidden convolutions' activation and the output's (``'sigmoid'`` for images in [0, 1]).
     name : str, optional
@@ -271,19 +306,25 @@ def build_cae(
 
     Returns
     -------
-    keras.Sequential
-        Compiled with Adam and ``loss='mse'``.
+    keras.Sequential or keras.Model
+        Compiled with Adam and ``loss='mse'``; a functional ``keras.Model`` for an any-size input.
 
     Raises
     ------
     ValueError
-        If the design does not reproduce ``input_shape``; the message is the diagnosis.
+        If the design does not reproduce ``input_shape`` (for an any-size input: the
+        representative size); the message is the diagnosis. If ``H`` or ``W`` is ``None`` and
+        ``fit_input`` is not ``'pad'``.
 
     Examples
     --------
     >>> model = build_cae((64, 64, 1), filters=(8, 16), latent_channels=4)
     >>> model.output_shape, model.get_layer("bottleneck").output.shape
     ((None, 64, 64, 1), (None, 16, 16, 4))
+    >>> import numpy as np
+    >>> any_size = build_cae((None, None, 1), filters=(8, 16), fit_input="pad")
+    >>> [tuple(any_size(np.zeros((1, h, w, 1), np.float32)).shape) for h, w in [(197, 233), (9, 9)]]
+    [(1, 197, 233, 1), (1, 9, 9, 1)]
     >>> build_cae((66, 66, 1), filters=(8, 16, 32))
     Traceback (most recent call last):
     ...
@@ -291,6 +332,7 @@ def build_cae(
     """
     from cae_lessons.shapes import build_model, diagnose
 
+    shape = tuple(input_shape)
     settings = {
         "filters": tuple(filters),
         "kernel_size": kernel_size,
@@ -300,24 +342,78 @@ def build_cae(
         "latent_channels": latent_channels,
         "fit_input": fit_input,
     }
-    layers = cae_layers(tuple(input_shape), **settings)
-    diagnosis = diagnose(layers, tuple(input_shape))
-    if not diagnosis.ok:
-        h, w, c = input_shape
+    layers = cae_layers(shape, **settings)
+    any_size = layers[0].kind == "pad_to_multiple"
+    if any_size:
+        multiple = layers[0].multiple[0]
+        side = -(-128 // multiple) * multiple
+        core, checked = layers[1:-1], (side, side, shape[2])
+        hint = f"\n(Inputs of any size are padded to a multiple of {multiple}, checked at {side}.)"
+    else:
+        core, checked = layers, shape
         hint = "\nOr pass fit_input='pad' to pad the input to a size the design accepts."
+    diagnosis = diagnose(core, checked)
+    if not diagnosis.ok:
         raise ValueError(
-            f"build_cae(...) cannot reproduce a {h}×{w}×{c} input: {diagnosis}"
-            + (hint if fit_input == "none" else "")
+            f"build_cae(...) cannot reproduce a {'×'.join(map(str, checked))} input: {diagnosis}"
+            + (hint if fit_input == "none" or any_size else "")
         )
     if name is None:
         widths = "-".join(str(f) for f in filters)
         name = f"cae_{down}_{up}_{widths}_l{latent_channels or filters[-1]}"
     model = build_model(
-        layers,
-        tuple(input_shape),
-        activation=activation,
-        output_activation=output_activation,
-        name=name,
+        core, checked, activation=activation, output_activation=output_activation, name=name
     )
+    if any_size:
+        model = _between_fit_layers(model, layers[0], layers[-1], shape)
     model.compile(optimizer="adam", loss="mse")
     return model
+
+
+def _between_fit_layers(core, pad, crop, input_shape):
+    """Fresh copies of ``core``'s layers between the PadToMultiple and CropToInput specs."""
+    import keras
+
+    from cae_lessons.shapes import fit_layers
+
+    pad_to_multiple, crop_to_input = fit_layers()
+    inputs = keras.Input(input_shape)
+    x = pad_to_multiple(pad.multiple, name=pad.name)(inputs)
+    for layer in core.layers:
+        x = type(layer).from_config(layer.get_config())(x)
+    outputs = crop_to_input(name=crop.name)([x, inputs])
+    return keras.Model(inputs, outputs, name=core.name)
+
+
+def load_model(path, **kwargs):
+    """``keras.saving.load_model`` that also reads any-size :func:`build_cae` models.
+
+    Such a model uses the layers of :func:`cae_lessons.shapes.fit_layers`, which Keras can only
+    rebuild once they are registered; this registers them first, so it works in a new process.
+    For ch. 6 "MRI of varying resolutions" and any chapter that reloads a saved autoencoder.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A ``.keras`` file.
+    **kwargs
+        Passed to ``keras.saving.load_model`` (``compile``, ``safe_mode``, ...).
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     build_cae((None, None, 1), filters=(8,), fit_input="pad").save(f"{folder}/cae.keras")
+    ...     load_model(f"{folder}/cae.keras", compile=False).input_shape
+    (None, None, None, 1)
+    """
+    import keras
+
+    from cae_lessons.shapes import fit_layers
+
+    fit_layers()
+    return keras.saving.load_model(path, **kwargs)

@@ -244,6 +244,52 @@ def spectra_plot(spectra: Mapping[str, tuple[np.ndarray, np.ndarray]], *, title:
     )
 
 
+def spectrum_images(spectra: Mapping[str, np.ndarray], *, title: str) -> Figure:
+    """2-D power spectra side by side on one log colour scale, axes in fractions of Nyquist (ch. 5).
+
+    Parameters
+    ----------
+    spectra : mapping of str to (H, W) array
+        Name → power with zero frequency in the centre, e.g. from
+        :func:`cae_lessons.metrics.power_spectrum_2d`; all the same shape, power > 0.
+    title : str
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = spectrum_images({"flat": np.ones((8, 8))}, title="One spectrum")
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_title()
+    ('horizontal (× Nyquist)', 'flat')
+    """
+    if not spectra:
+        raise ValueError("nothing to plot: received no spectra.")
+    shapes = {np.shape(power) for power in spectra.values()}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+        raise ValueError(f"spectra must all be (H, W) arrays of one shape, got shapes {shapes}.")
+    logs = {name: np.log10(np.maximum(np.asarray(p, float), 1e-300)) for name, p in spectra.items()}
+    low = min(float(v.min()) for v in logs.values())
+    high = max(float(v.max()) for v in logs.values())
+    height, width = next(iter(shapes))
+    # fftshift puts frequency -1 at index 0 and (n // 2 - 1) / (n // 2) at the last index.
+    extent = (-1 - 1 / width, 1 - 1 / width, 1 - 1 / height, -1 - 1 / height)
+    fig, axes = _grid(len(logs), None, 2.8)
+    for i, (ax, (name, values)) in enumerate(zip(axes.flat, logs.items(), strict=False)):
+        shown = ax.imshow(values, cmap=ERROR_CMAP, vmin=low, vmax=high, extent=extent)
+        ax.set_title(name)
+        ax.set_xlabel("horizontal (× Nyquist)")
+        if i % axes.shape[1] == 0:
+            ax.set_ylabel("vertical frequency (× Nyquist)")
+        else:
+            ax.tick_params(labelleft=False)
+    fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.8, label="log10 power")
+    fig.suptitle(title)
+    return fig
+
+
 def receptive_field_overlay(
     image: np.ndarray,
     box: tuple[int, int, int, int],
@@ -594,4 +640,64 @@ def _new_reconstruction_panel(rows: int, patch: tuple[int, int, int], error_vmax
                  label="intensity (normalised)")  # fmt: skip
     fig.colorbar(axes[0, 3].images[0], ax=axes[:, 3].tolist(), shrink=0.8,
                  label="absolute error")  # fmt: skip
+    return fig
+
+
+def ratio_sweep_plot(
+    series: Mapping[str, Sequence[tuple[float, object]]],
+    *,
+    title: str,
+    ylabel: str,
+) -> Figure:
+    """A metric against the compression ratio, one line per method, with intervals (ch. 4).
+
+    Parameters
+    ----------
+    series : mapping of str to sequence of (ratio, summary)
+        Method name → points; each summary has ``mean``, ``low`` and ``high`` (such as a
+        :class:`cae_lessons.metrics.MetricSummary`). Intervals that are infinite (a single run)
+        are not drawn.
+    title, ylabel : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes with a logarithmic (base 2) x axis labelled with the ratios.
+
+    Examples
+    --------
+    >>> from cae_lessons.metrics import summarize
+    >>> fig = ratio_sweep_plot({"a": [(4, summarize([30, 31], "PSNR")),
+    ...                               (16, summarize([25], "PSNR"))]},
+    ...                        title="t", ylabel="PSNR (dB)")
+    >>> ax = fig.axes[0]
+    >>> ax.get_xscale(), [t.get_text() for t in ax.get_xticklabels()]
+    ('log', ['4', '16'])
+    """
+    if not series:
+        raise ValueError("nothing to plot: received no series.")
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    ratios = sorted({float(r) for points in series.values() for r, _ in points})
+    for i, (name, points) in enumerate(series.items()):
+        points = sorted(points, key=lambda p: p[0])
+        x = np.array([float(r) for r, _ in points])
+        mean = np.array([s.mean for _, s in points])
+        low = np.array([s.low for _, s in points])
+        high = np.array([s.high for _, s in points])
+        finite = np.isfinite(low) & np.isfinite(high)
+        colour = LINE_COLOURS[i % len(LINE_COLOURS)]
+        ax.plot(x, mean, "o-", label=name, color=colour, lw=1.8)
+        if finite.any():
+            ax.errorbar(x[finite], mean[finite],
+                        yerr=[(mean - low)[finite], (high - mean)[finite]],
+                        fmt="none", ecolor=colour, capsize=4, lw=1.2)  # fmt: skip
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ratios, [f"{r:g}" for r in ratios])
+    ax.minorticks_off()
+    ax.set_title(title)
+    ax.set_xlabel("compression ratio (input values / stored values)")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    fig.tight_layout()
     return fig

@@ -50,6 +50,8 @@ _SPATIAL_LAYERS = (
     "Resizing",
     "Cropping2D",
     "ZeroPadding2D",
+    "PadToMultiple",
+    "CropToInput",
 )
 
 

@@ -20,6 +20,7 @@ incompatibility), ch. 4 (padding and the bottleneck) and ch. 5 (transposed convo
 from __future__ import annotations
 
 import argparse
+import functools
 import html
 import itertools
 import math
@@ -41,6 +42,8 @@ KINDS = (
     "resize",
     "crop",
     "zero_pad",
+    "pad_to_multiple",
+    "crop_to_input",
     "neutral",
 )
 KERAS_NAMES = {
@@ -52,6 +55,8 @@ KERAS_NAMES = {
     "resize": "Resizing",
     "crop": "Cropping2D",
     "zero_pad": "ZeroPadding2D",
+    "pad_to_multiple": "PadToMultiple",
+    "crop_to_input": "CropToInput",
 }
 NEUTRAL_LAYERS = (
     "Activation",
@@ -114,7 +119,8 @@ class LayerSpec:
     ----------
     kind : str
         One of ``'conv'``, ``'conv_transpose'``, ``'max_pool'``, ``'avg_pool'``, ``'upsample'``,
-        ``'resize'``, ``'crop'``, ``'zero_pad'``, ``'neutral'`` (activation, normalisation, ...).
+        ``'resize'``, ``'crop'``, ``'zero_pad'``, ``'pad_to_multiple'``, ``'crop_to_input'`` (the
+        two layers of :func:`fit_layers`), ``'neutral'`` (activation, normalisation, ...).
     name : str
         Layer name shown in tables and messages.
     kernel_size : tuple of int
@@ -136,6 +142,8 @@ class LayerSpec:
         Output channels of a convolution (``None``: as many as its input).
     interpolation : str
         UpSampling2D / Resizing interpolation.
+    multiple : tuple of int
+        ``'pad_to_multiple'``: pad height and width up to a multiple of these.
 
     Examples
     --------
@@ -161,6 +169,7 @@ class LayerSpec:
     margins: tuple[Pair, Pair] = ((0, 0), (0, 0))
     filters: int | None = None
     interpolation: str = "nearest"
+    multiple: Pair = (1, 1)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -200,6 +209,7 @@ class LayerSpec:
             ("size", _pair(self.size, "size")),
             ("target", None if self.target is None else _pair(self.target, "target")),
             ("margins", _margins(self.margins, "margins")),
+            ("multiple", _pair(self.multiple, "multiple")),
         ):
             object.__setattr__(self, name, value)
 
@@ -219,13 +229,20 @@ class LayerSpec:
             args = f"height={self.target[0]}, width={self.target[1]}"
         elif self.kind in ("crop", "zero_pad"):
             args = f"{'cropping' if self.kind == 'crop' else 'padding'}={self.margins}"
+        elif self.kind == "pad_to_multiple":
+            args = f"multiple={self.multiple}"
+        elif self.kind == "crop_to_input":
+            args = ""
         else:
             return f"{label}shape-neutral layer"
         return f"{label}{KERAS_NAMES[self.kind]}({args})"
 
 
-def _raw_axis_size(spec: LayerSpec, axis: int, n: int) -> int | None:
-    """Output size along one axis as Keras computes it; ``None`` if TensorFlow rejects any input."""
+def _raw_axis_size(spec: LayerSpec, axis: int, n: int, origin: int | None = None) -> int | None:
+    """Output size along one axis as Keras computes it; ``None`` if TensorFlow rejects any input.
+
+    ``origin`` is the model input's size along the axis, which ``'crop_to_input'`` crops back to.
+    """
     k, s = spec.kernel_size[axis], spec.strides[axis]
     dilated = spec.dilation_rate[axis] * (k - 1) + 1
     if spec.kind in _WINDOWS:
@@ -248,12 +265,16 @@ def _raw_axis_size(spec: LayerSpec, axis: int, n: int) -> int | None:
     if spec.kind in ("crop", "zero_pad"):
         sign = -1 if spec.kind == "crop" else 1
         return n + sign * sum(spec.margins[axis])
+    if spec.kind == "pad_to_multiple":
+        return -(-n // spec.multiple[axis]) * spec.multiple[axis]
+    if spec.kind == "crop_to_input":
+        return min(n, origin)
     return n
 
 
-def _axis_size(spec: LayerSpec, axis: int, n: int) -> int:
+def _axis_size(spec: LayerSpec, axis: int, n: int, origin: int | None = None) -> int:
     """Like :func:`_raw_axis_size` but raising a ValueError that says how to fix a bad size."""
-    out = _raw_axis_size(spec, axis, n)
+    out = _raw_axis_size(spec, axis, n, origin)
     if out is not None and out > 0:
         return out
     if out is None:
@@ -263,7 +284,12 @@ def _axis_size(spec: LayerSpec, axis: int, n: int) -> int:
             f"input. Use output_padding=None (or 1), an odd kernel_size or padding='valid'."
         )
     smallest = next(
-        (m for m in range(n + 1, _SEARCH_LIMIT) if (_raw_axis_size(spec, axis, m) or 0) > 0), None
+        (
+            m
+            for m in range(n + 1, _SEARCH_LIMIT)
+            if (_raw_axis_size(spec, axis, m, origin) or 0) > 0
+        ),
+        None,
     )
     hint = (
         f"The smallest input {AXES[axis]} that works is {smallest}"
@@ -494,7 +520,208 @@ def pad_output_size(size, padding):
     return _output_size(LayerSpec("zero_pad", margins=padding), size)
 
 
+def output_padding_for(size, kernel_size, strides, padding="valid"):
+    """The ``output_padding`` that makes a transposed convolution give back ``size`` (ch. 5).
+
+    A ``Conv2D(kernel_size, strides, padding)`` maps ``strides`` consecutive input sizes to one
+    encoded size, so the ``Conv2DTranspose`` with the same arguments cannot know which to
+    restore; ``output_padding`` tells it. Dumoulin & Visin (2016, relationship 14):
+    ``a = (size + 2p - kernel_size) mod strides``, with ``p = 0`` for ``'valid'`` and
+    ``p = (kernel_size - 1) / 2`` for ``'same'`` (odd kernels). Even kernels with ``'same'`` are
+    padded asymmetrically by TensorFlow; the value returned is then the one Keras needs,
+    ``size - (encoded - 1) * strides``, when it lies in ``[0, strides)``.
+
+    Parameters
+    ----------
+    size : int
+        Height or width of the encoder's input, the size to restore.
+    kernel_size, strides : int
+        Of the encoder's ``Conv2D`` and of the decoder's ``Conv2DTranspose`` (the same).
+    padding : {'valid', 'same'}
+
+    Returns
+    -------
+    int
+        ``output_padding`` in ``[0, strides)`` for ``Conv2DTranspose``.
+
+    Raises
+    ------
+    ValueError
+        If no ``output_padding`` restores ``size`` (``'same'`` with an even kernel and ``size`` a
+        multiple of ``strides``: use ``output_padding=None``, which gives ``encoded * strides``),
+        or ``size`` is too small for the convolution.
+
+    References
+    ----------
+    V. Dumoulin and F. Visin, "A guide to convolution arithmetic for deep learning", 2016,
+    relationship 14. https://arxiv.org/abs/1603.07285
+
+    Examples
+    --------
+    >>> output_padding_for(128, 3, 2, "same"), output_padding_for(129, 3, 2, "same")
+    (1, 0)
+    >>> output_padding_for(129, 3, 2, "valid")
+    0
+    >>> output_padding_for(128, 4, 2, "same")
+    Traceback (most recent call last):
+    ...
+    ValueError: No output_padding in [0, 2) makes Conv2DTranspose(kernel_size=4, strides=2, ...
+    """
+    spec = LayerSpec("conv", kernel_size=kernel_size, strides=strides, padding=padding)
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise TypeError(f"size must be an int, got {type(size).__name__} {size!r}.")
+    (k, _), (s, _) = spec.kernel_size, spec.strides
+    encoded = _axis_size(spec, 0, size)
+    # Keras' transposed convolution: (encoded - 1) * s + k - 2p + a, with 2p = k - k % 2 for 'same'.
+    cropped = k - k % 2 if spec.padding == "same" else 0
+    needed = size - ((encoded - 1) * s + k - cropped)
+    if not 0 <= needed < s:
+        raise ValueError(
+            f"No output_padding in [0, {s}) makes Conv2DTranspose(kernel_size={k}, strides={s}, "
+            f"padding={spec.padding!r}) give back {size} from {encoded} (it would need {needed}). "
+            f"Use output_padding=None ({encoded * s}), an odd kernel_size or padding='valid'."
+        )
+    return needed
+
+
+def transpose_overlap(size, kernel_size, strides, padding="valid", output_padding=None):
+    """How many kernel taps land on each output pixel of a transposed convolution (ch. 5).
+
+    A transposed convolution paints a copy of its kernel, scaled by each input value, every
+    ``strides`` output pixels. With a constant input and an all-ones kernel its output is this
+    count; when ``kernel_size`` is not a multiple of ``strides`` the count alternates (uneven
+    overlap), which is where checkerboard artifacts come from (Odena et al., 2016). A 2-D layer's
+    count is the outer product of the counts along height and width.
+
+    Parameters
+    ----------
+    size : int
+        Input height or width.
+    kernel_size, strides : int
+    padding : {'valid', 'same'}
+    output_padding : int, optional
+        As Keras.
+
+    Returns
+    -------
+    tuple of int
+        One count per output pixel (the length is :func:`conv_transpose_output_size`).
+
+    References
+    ----------
+    A. Odena, V. Dumoulin and C. Olah, "Deconvolution and Checkerboard Artifacts", Distill,
+    2016. https://doi.org/10.23915/distill.00003
+
+    Examples
+    --------
+    >>> transpose_overlap(4, 3, 2, "same")
+    (1, 1, 2, 1, 2, 1, 2, 1)
+    >>> transpose_overlap(4, 4, 2, "same")
+    (1, 2, 2, 2, 2, 2, 2, 1)
+    """
+    spec = LayerSpec(
+        "conv_transpose",
+        kernel_size=kernel_size,
+        strides=strides,
+        padding=padding,
+        output_padding=output_padding,
+    )
+    n_out = _output_size(spec, size)
+    k, s = spec.kernel_size[0], spec.strides[0]
+    before = _axis_step(spec, 0, size, n_out).offset
+    counts = [0] * n_out
+    for position in range(size):
+        for tap in range(k):
+            pixel = position * s + tap - before
+            if 0 <= pixel < n_out:
+                counts[pixel] += 1
+    return tuple(counts)
+
+
 # --------------------------------------------------------------------------- Keras in and out
+
+
+@functools.cache
+def fit_layers():
+    """The two Keras layers that let a model take images of any height and width.
+
+    ``PadToMultiple(multiple)`` zero-pads the bottom rows and right columns of an
+    ``(N, H, W, C)`` batch up to the next multiple of ``multiple`` (an int or ``(rows, cols)``),
+    computed at run time, so ``H`` and ``W`` may be ``None``. ``CropToInput()``, called on
+    ``[output, model_input]``, keeps the top-left ``H × W`` of ``output``. Padding only at the
+    bottom and right leaves every pixel at its index: output pixel ``(i, j)`` reconstructs input
+    pixel ``(i, j)`` and receptive fields are unchanged. :func:`trace` reads both (kinds
+    ``'pad_to_multiple'`` and ``'crop_to_input'``).
+
+    The classes are created and registered with
+    ``keras.saving.register_keras_serializable(package="cae_lessons")`` on the first call (which
+    imports Keras; importing this module does not). To load a saved model that uses them in a new
+    process, call this first or use :func:`cae_lessons.models.load_model`; the command line does
+    it itself. Used by :func:`cae_lessons.models.build_cae` (``input_shape=(None, None, C)``) for
+    ch. 6 "MRI of varying resolutions".
+
+    Returns
+    -------
+    tuple of type
+        ``(PadToMultiple, CropToInput)``, subclasses of ``keras.layers.Layer``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> PadToMultiple, CropToInput = fit_layers()
+    >>> x = np.ones((1, 5, 7, 1), np.float32)
+    >>> padded = PadToMultiple(4)(x)
+    >>> tuple(padded.shape), float(padded[0, 5, 0, 0]), float(padded[0, 0, 7, 0])
+    ((1, 8, 8, 1), 0.0, 0.0)
+    >>> tuple(CropToInput()([padded, x]).shape)
+    (1, 5, 7, 1)
+    """
+    import keras
+    from keras import ops
+
+    register = keras.saving.register_keras_serializable(package="cae_lessons")
+
+    @register
+    class PadToMultiple(keras.layers.Layer):
+        """Zero-pad height and width at the bottom and right up to a multiple of ``multiple``."""
+
+        def __init__(self, multiple, **kwargs):
+            super().__init__(**kwargs)
+            self.multiple = _pair(multiple, "multiple")
+
+        def call(self, inputs):
+            shape = ops.shape(inputs)
+            rows, cols = ((-shape[axis]) % m for axis, m in zip((1, 2), self.multiple, strict=True))
+            return ops.pad(inputs, [[0, 0], [0, rows], [0, cols], [0, 0]])
+
+        def compute_output_shape(self, input_shape):
+            sizes = (
+                None if n is None else -(-n // m) * m
+                for n, m in zip(input_shape[1:3], self.multiple, strict=True)
+            )
+            return (input_shape[0], *sizes, input_shape[3])
+
+        def get_config(self):
+            return {**super().get_config(), "multiple": self.multiple}
+
+    @register
+    class CropToInput(keras.layers.Layer):
+        """Crop ``output`` to the height and width of ``reference``: call on ``[output, ref]``."""
+
+        def call(self, inputs):
+            output, reference = inputs
+            shape = ops.shape(reference)
+            return output[:, : shape[1], : shape[2], :]
+
+        def compute_output_shape(self, input_shape):
+            output, reference = input_shape
+            sizes = (
+                None if None in (n, limit) else min(n, limit)
+                for n, limit in zip(output[1:3], reference[1:3], strict=True)
+            )
+            return (output[0], *sizes, output[3])
+
+    return PadToMultiple, CropToInput
 
 
 def build_model(
@@ -574,6 +801,14 @@ def _keras_layer(layers, spec: LayerSpec, name: str, channels: int, activation=N
     if spec.kind in ("crop", "zero_pad"):
         margin = layers.Cropping2D if spec.kind == "crop" else layers.ZeroPadding2D
         return margin(spec.margins, name=name)
+    if spec.kind == "pad_to_multiple":
+        return fit_layers()[0](spec.multiple, name=name)
+    if spec.kind == "crop_to_input":
+        raise ValueError(
+            f"{spec.describe()} crops back to the model input, which a keras.Sequential cannot "
+            f"pass to it. Build a functional model (cae_lessons.models.build_cae(input_shape="
+            f"(None, None, C), fit_input='pad') does), or trace the layer list instead."
+        )
     return layers.Activation("linear", name=name)
 
 
@@ -792,6 +1027,10 @@ def _spec_from_keras(layer) -> LayerSpec | None:
         return LayerSpec(
             kind, name=layer.name, size=config["size"], interpolation=config["interpolation"]
         )
+    if kind == "pad_to_multiple":
+        return LayerSpec(kind, name=layer.name, multiple=config["multiple"])
+    if kind == "crop_to_input":
+        return LayerSpec(kind, name=layer.name)
     args = {
         "kernel_size": config["pool_size" if kind in _POOLS else "kernel_size"],
         "strides": config["strides"],
@@ -867,7 +1106,8 @@ def _input_shape(model, layers, input_shape) -> tuple[int, int, int]:
     ):
         raise ValueError(
             f"input_shape must be (H, W) or (H, W, C) with positive ints, got {shape}. "
-            "A model built with keras.Input((None, None, 1)) needs input_shape=(H, W)."
+            "A model built with keras.Input((None, None, 1)) needs input_shape=(H, W), e.g. "
+            "trace(model, input_shape=(197, 233)); on the command line, --input 197x233."
         )
     return shape
 
@@ -1076,7 +1316,8 @@ def _axis_step(spec: LayerSpec, axis: int, n_in: int, n_out: int) -> AxisStep:
     """The receptive-field view of one layer along one axis."""
     if spec.kind in ("upsample", "resize"):
         return AxisStep("resize", n_in, n_out, interpolation=spec.interpolation)
-    if spec.kind in ("crop", "zero_pad", "neutral"):
+    if spec.kind in ("crop", "zero_pad", "pad_to_multiple", "crop_to_input", "neutral"):
+        # PadToMultiple and CropToInput pad and crop at the bottom and right: no offset.
         offset = {"crop": -spec.margins[axis][0], "zero_pad": spec.margins[axis][0]}
         return AxisStep("window", n_in, n_out, offset=offset.get(spec.kind, 0))
     k, s, d = spec.kernel_size[axis], spec.strides[axis], spec.dilation_rate[axis]
@@ -1094,6 +1335,10 @@ def _axis_note(spec: LayerSpec, axis: int, n_in: int, n_out: int) -> tuple[str, 
     k, s = spec.kernel_size[axis], spec.strides[axis]
     if spec.kind == "crop" and n_out < n_in:
         return f"cropping removes {n_in - n_out} px: {n_in}→{n_out}", True
+    if spec.kind == "pad_to_multiple" and n_out > n_in:
+        return f"pads to a multiple of {spec.multiple[axis]}: {n_in}→{n_out}", False
+    if spec.kind == "crop_to_input" and n_out < n_in:
+        return f"crops back to the input: {n_in}→{n_out}", False
     if spec.kind not in _WINDOWS or (n_out == n_in and s == 1):
         return "", False
     kernel = _both(*spec.kernel_size)
@@ -1179,7 +1424,10 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
     current = shape
     values_in = math.prod(shape)
     for spec in specs:
-        size = tuple(_axis_size(spec, axis, n) for axis, n in enumerate(current[:2]))
+        size = tuple(
+            _axis_size(spec, axis, n, origin)
+            for axis, (n, origin) in enumerate(zip(current[:2], shape[:2], strict=True))
+        )
         out = (*size, spec.filters or current[2])
         notes = [_axis_note(spec, axis, current[axis], size[axis]) for axis in (0, 1)]
         if _is_down(spec):
@@ -1249,8 +1497,9 @@ def _receptive_columns(steps) -> tuple[list, list]:
 
 def _axis_output(specs: Sequence[LayerSpec], axis: int, n: int) -> int | None:
     """Size after the whole layer list along one axis; None once a size is zero or negative."""
+    origin = n
     for spec in specs:
-        n = _raw_axis_size(spec, axis, n)
+        n = _raw_axis_size(spec, axis, n, origin)
         if n is None or n <= 0:
             return None
     return n
@@ -1603,6 +1852,7 @@ def main(argv=None) -> int:
     try:
         import keras
 
+        fit_layers()  # registers PadToMultiple and CropToInput for models saved with them
         model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # any loading failure is a usage error
         return fail(f"cannot load {args.model!r} as a Keras model: {error}")

@@ -1,0 +1,24 @@
+"""Errors that ch. 5 "Transposed convolutions (example 3)" shows on purpose (cell tag
+`raises-exception`), pinned with their exact type and message like tests/test_chapter_errors.py,
+so that a Keras or package change that alters them fails a unit test, not only a notebook cell.
+"""
+
+import numpy as np
+import pytest
+
+
+def test_transposed_convolutions_example3_at_129_fails_in_fit():
+    """book/transposed_convolutions.ipynb: example 3 on 129×129 slices returns 130×130."""
+    from cae_lessons.models import example3
+
+    model = example3((129, 129, 1))
+    x = np.zeros((4, 129, 129, 1), dtype="float32")
+    with pytest.raises(
+        ValueError,
+        match=(
+            r"^Dimensions must be equal, but are 129 and 130 for '\{\{node compile_loss/mse/sub\}\}"
+            r" = Sub\[T=DT_FLOAT\]\(data_1, example3(_\d+)?/output(_\d+)?/Sigmoid\)' with input "
+            r"shapes: \[\?,129,129,1\], \[\?,130,130,1\]\.$"
+        ),
+    ):
+        model.fit(x, x, epochs=1, verbose=0)
