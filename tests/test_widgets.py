@@ -117,7 +117,9 @@ def test_table_highlights_the_first_layer_that_loses_pixels():
     assert "background" not in explorer.table.value
     explorer.controls["padding"].value = "valid"  # 15 → 7 → 3 → 1: floors nothing either
     explorer.controls["input_size"].value = 16  # 16 → 7 drops the last row
-    highlighted = re.findall(r'<tr style="background:#fdd"><td[^>]*>(\w+)</td>', explorer.table.value)
+    highlighted = re.findall(
+        r'<tr style="background:#fdd"><td[^>]*>(\w+)</td>', explorer.table.value
+    )
     assert highlighted == ["conv_1"]
 
 
