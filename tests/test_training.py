@@ -177,3 +177,41 @@ def test_mirrored_strategy_on_two_logical_cpus():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-2:] == ["2", "2"]
+
+
+def test_a_device_without_deterministic_kernels_warns_once_and_trains(images, monkeypatch):
+    """On a GPU some gradients have no deterministic kernel; TF then raises from fit. Simulate it:
+    the first fit raises such an error, train() must warn in plain words and train again."""
+    import keras
+    import tensorflow as tf
+
+    real_fit = keras.Model.fit
+    calls = []
+
+    def fit_without_determinism_once(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise tf.errors.UnimplementedError(
+                None, None, "Deterministic GPU implementation of this op is not available."
+            )
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", fit_without_determinism_once)
+    with pytest.warns(training.NondeterminismWarning, match="no deterministic implementation"):
+        result = _train(images, epochs=2)
+    assert len(calls) == 2
+    assert result.deterministic is False
+    assert len(result.history["loss"]) == 2
+    assert all(len(norms) == 3 for norms in result.gradient_norms.values())
+    tf.config.experimental.enable_op_determinism()  # restore for the tests that follow
+
+
+def test_other_training_errors_are_not_swallowed(images, monkeypatch):
+    import keras
+
+    def broken_fit(self, *args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(keras.Model, "fit", broken_fit)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        _train(images)
