@@ -766,6 +766,57 @@ def fit_stack(stack: np.ndarray, size: tuple[int, int], fit: str) -> np.ndarray:
     return _pad_or_crop(stack, size)
 
 
+def unfit_stack(stack: np.ndarray, native_size: tuple[int, int], fit: str) -> np.ndarray:
+    """Undo :func:`fit_stack`: bring an ``(N, H, W)`` stack back to ``(N, *native_size)``.
+
+    ``'resize'`` cuts out the centred region that ``fit_stack(..., fit='resize')`` filled (the
+    zero-padded margins are dropped) and resamples it to ``native_size`` with the same
+    anti-aliased linear filter; ``'pad'`` and ``'crop'`` cut or pad around the centre. A model's
+    output on fitted slices can then be compared with the native slices pixel for pixel, and
+    ``unfit_stack(fit_stack(s, size, 'resize'), s.shape[1:], 'resize')`` measures what the
+    interpolation alone loses. Used by ch. 6 "MRI of varying resolutions".
+
+    Parameters
+    ----------
+    stack : (N, H, W) float32 ndarray
+        Slices of the fitted size, e.g. a model's output with the channel axis dropped.
+    native_size : (H, W)
+        The size of the slices before :func:`fit_stack`.
+    fit : {'resize', 'pad', 'crop'}
+        The ``fit`` that was used.
+
+    Returns
+    -------
+    (N, *native_size) float32 ndarray
+
+    Raises
+    ------
+    ValueError
+        If ``fit`` is not one of ``'resize'``, ``'pad'``, ``'crop'``.
+
+    Examples
+    --------
+    >>> s = np.arange(12, dtype=np.float32).reshape(1, 3, 4)
+    >>> fitted = fit_stack(s, (8, 8), "resize")
+    >>> fitted.shape, unfit_stack(fitted, (3, 4), "resize").shape
+    ((1, 8, 8), (1, 3, 4))
+    >>> bool(np.array_equal(unfit_stack(fit_stack(s, (5, 6), "pad"), (3, 4), "pad"), s))
+    True
+    """
+    _check_choice("fit", fit, ("resize", "pad", "crop"))
+    native = _check_size(tuple(native_size))
+    stack = np.asarray(stack, dtype=np.float32)
+    if fit != "resize":
+        return _pad_or_crop(stack, native)
+    size = stack.shape[1:]
+    scale = min(t / n for t, n in zip(size, native, strict=True))
+    content = [max(1, min(round(n * scale), t)) for n, t in zip(native, size, strict=True)]
+    stack = _pad_or_crop(stack, tuple(content))
+    for axis, n in zip((1, 2), native, strict=True):
+        stack = _resample_axis(stack, axis, n)
+    return stack.astype(np.float32, copy=False)
+
+
 # --------------------------------------------------------------------------------------------
 # Public loaders
 

@@ -1,0 +1,26 @@
+"""Errors that ch. 6 "MRI of varying resolutions" shows on purpose (cell tag `raises-exception`),
+pinned with their exact type and message like tests/test_chapter_errors.py, so that a Keras or
+package change that alters them fails a unit test, not only a notebook cell.
+"""
+
+import numpy as np
+import pytest
+
+
+def test_varying_resolutions_fixed_128_model_on_a_1mm_slice_fails_in_the_loss():
+    """book/varying_resolutions.ipynb: a 128×128 CAE given 233×197 slices predicts 232×196
+    without complaint; `evaluate` (like `fit`) fails where the loss compares the two."""
+    from cae_lessons.models import build_cae
+
+    model = build_cae((128, 128, 1), filters=(8, 16), latent_channels=4, name="cae_fixed_128")
+    x = np.zeros((2, 233, 197, 1), dtype="float32")
+    assert model.predict(x, verbose=0).shape == (2, 232, 196, 1)
+    with pytest.raises(
+        ValueError,
+        match=(
+            r"^Dimensions must be equal, but are 233 and 232 for '\{\{node compile_loss/mse/sub\}\}"
+            r" = Sub\[T=DT_FLOAT\]\(data_1, cae_fixed_128(_\d+)?/output(_\d+)?/Sigmoid\)' with "
+            r"input shapes: \[\?,233,197,1\], \[\?,232,196,1\]\.$"
+        ),
+    ):
+        model.evaluate(x, x, verbose=0)
