@@ -104,8 +104,8 @@ def default_cache_dir() -> Path:
 
     Examples
     --------
-    >>> default_cache_dir().name
-    'training'
+    >>> isinstance(default_cache_dir(), Path)
+    True
     """
     configured = os.environ.get(CACHE_VARIABLE)
     if configured:

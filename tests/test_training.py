@@ -215,3 +215,11 @@ def test_other_training_errors_are_not_swallowed(images, monkeypatch):
     monkeypatch.setattr(keras.Model, "fit", broken_fit)
     with pytest.raises(RuntimeError, match="out of memory"):
         _train(images)
+
+
+def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(training.CACHE_VARIABLE, str(tmp_path))
+    assert training.default_cache_dir() == tmp_path
+    monkeypatch.delenv(training.CACHE_VARIABLE)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert training.default_cache_dir() == tmp_path / ".cache" / "cae-lessons" / "training"
