@@ -27,10 +27,12 @@ import html
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from weakref import WeakKeyDictionary
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
@@ -46,24 +48,51 @@ INPUT_SIZES = (2, 128)
 DPI = 72
 MAX_FRAMES = 12
 _NO_IMAGE_LEVEL = 0.5
+# figure -> (canvas size, the pixels drawn without its changing artists), see render_png
+_BACKGROUNDS: WeakKeyDictionary = WeakKeyDictionary()
 
 
 # --------------------------------------------------------------------------- shared helpers
 
 
-def render_png(fig: Figure, *, compress_level: int = 1) -> bytes:
+def render_png(fig: Figure, *, compress_level: int = 1, changing: Sequence[Artist] = ()) -> bytes:
     """The figure as PNG bytes at its own dpi, drawn with Agg whatever the backend.
 
     ``compress_level`` 1 keeps a live redraw fast; static frames use 6 for smaller pages.
+
+    ``changing`` names the artists (images, titles) that differ between calls on the same figure.
+    Everything else (axes, colour bars, outlines) is then drawn once and kept as a background, and
+    later calls draw only ``changing`` over it (blitting): the live reconstruction explorer's
+    redraw drops from about 150 ms to under 100 ms on two cores (``benchmarks/widgets.py``). The
+    artists are left as they were found, so ``fig.savefig`` still draws everything.
 
     Examples
     --------
     >>> fig = plt.figure(figsize=(1, 1), dpi=DPI)
     >>> render_png(fig)[:8]
     b'\\x89PNG\\r\\n\\x1a\\n'
+    >>> title = fig.suptitle("epoch 1")
+    >>> first = render_png(fig, changing=[title])
+    >>> _ = title.set_text("epoch 2")
+    >>> render_png(fig, changing=[title]) == render_png(fig)
+    True
     """
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    canvas.draw()
+    if changing:
+        for artist in changing:
+            artist.set_animated(True)
+        size = canvas.get_width_height()
+        cached = _BACKGROUNDS.get(fig)
+        if cached is None or cached[0] != size:
+            canvas.draw()
+            _BACKGROUNDS[fig] = size, canvas.copy_from_bbox(fig.bbox)
+        else:
+            canvas.restore_region(cached[1])
+        for artist in changing:
+            fig.draw_artist(artist)
+            artist.set_animated(False)
+    else:
+        canvas.draw()
     buffer = io.BytesIO()
     Image.fromarray(np.asarray(canvas.buffer_rgba())).save(
         buffer, format="png", compress_level=compress_level
@@ -654,6 +683,17 @@ def _draw_panel(panel: _Panel, x, index, patch, error_vmax, figure=None) -> Figu
     )
 
 
+def _changing(fig: Figure) -> list[Artist]:
+    """What one reconstruction panel redraws per frame: images, what lies on them, titles."""
+    shown = [ax for ax in fig.axes if ax.get_visible() and ax.images]
+    on_top = [
+        artist
+        for ax in shown
+        for artist in (*ax.images, *ax.patches, *ax.spines.values(), ax.title)
+    ]
+    return [*on_top, *fig.texts]
+
+
 class ReconstructionExplorer(widgets.VBox):
     """Live reconstruction explorer (ch. 3-5); built by :func:`reconstruction_explorer`.
 
@@ -725,7 +765,7 @@ class ReconstructionExplorer(widgets.VBox):
             self.figure = _detached(
                 _draw_panel(panel, self._x, index, self._patch, self._vmax, self.figure)
             )
-            self.picture.value = render_png(self.figure)
+            self.picture.value = render_png(self.figure, changing=_changing(self.figure))
             self.scores = panel.scores
             self.table.value = slice_metrics_html(panel.scores)
             self.message = f"{panel.title}: {', '.join(panel.titles.values())}"

@@ -182,6 +182,22 @@ def test_reconstruction_controls_redraw_images_and_metrics(x, reconstructions):
     assert link.source == (explorer.controls["play"], "value")
 
 
+def test_blitted_redraws_equal_a_full_draw_pixel_for_pixel(x, reconstructions):
+    explorer = widgets.reconstruction_explorer(reconstructions, x)
+    for index, epoch in [(2, 0), (1, 1), (0, 0)]:
+        explorer.controls["slice"].value = index
+        explorer.controls["epoch"].value = epoch
+        assert explorer.picture.value == widgets.render_png(explorer.figure)
+    explorer.controls["models"].value = ("border",)  # a new figure gets a new background
+    assert explorer.picture.value == widgets.render_png(explorer.figure)
+
+
+def test_a_blitted_figure_still_saves_everything(x, reconstructions):
+    explorer = widgets.reconstruction_explorer(reconstructions, x)
+    explorer.controls["slice"].value = 1
+    assert not any(artist.get_animated() for artist in explorer.figure.findobj())
+
+
 def test_picking_models_changes_the_rows(x, reconstructions):
     explorer = widgets.reconstruction_explorer(reconstructions, x, models=["border"])
     assert len(explorer.figure.axes) == 4 + 2
