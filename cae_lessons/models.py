@@ -10,6 +10,10 @@ TensorFlow is imported inside the functions: importing this module is cheap.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
 
 def _compiled(name: str, input_shape, layers):
     import keras
@@ -417,3 +421,477 @@ def load_model(path, **kwargs):
 
     fit_layers()
     return keras.saving.load_model(path, **kwargs)
+
+
+# --------------------------------------------------------------------- ch. 9: the book's models
+
+AXIAL_128 = "axial 128×128"
+"""Data key: ``load_mri_data(plane='axial', fit='crop')`` split with ``split_by_slab(seed=0)``."""
+AXIAL_64 = "axial 64×64"
+"""Data key: the :data:`AXIAL_128` split averaged down with ``block_mean(x, 2)`` (ch. 4-5)."""
+
+
+@dataclass(frozen=True)
+class BookModel:
+    """One architecture that a chapter trains, and how it trains it (ch. 9 results table).
+
+    Calling :attr:`build` gives the same model name and architecture as the chapter's own call, so
+    ``train(book_model.build, ...)`` with the chapter's data and settings (``epochs=profile.epochs,
+    batch_size=8``, each seed of :meth:`seeds`) finds the chapter's run in the training cache.
+
+    Attributes
+    ----------
+    name : str
+        The Keras model name (and prefix of its training-cache entry).
+    label : str
+        Row label for tables.
+    chapter : int
+        Chapter the architecture comes from: 3 stride incompatibility, 4 padding and the
+        bottleneck, 5 transposed convolutions. Each trains its models, except example 3, which
+        chapter 5 only traces and the results chapter trains.
+    doc : str
+        That chapter's document, e.g. ``'padding_bottleneck'`` (for ``{doc}`` links).
+    data : str
+        :data:`AXIAL_128` or :data:`AXIAL_64`: the images it is trained and tested on.
+    build : callable
+        Zero-argument function returning the compiled, untrained model.
+    seeds_quick, seeds_full : int or None
+        Training seeds ``0, 1, ...`` the chapter uses in the quick and the full profile; ``None``
+        means ``profile.seeds``.
+    """
+
+    name: str
+    label: str
+    chapter: int
+    doc: str
+    data: str
+    build: Callable[[], Any] = field(repr=False, compare=False)
+    seeds_quick: int | None = 1
+    seeds_full: int | None = 1
+
+    def seeds(self, profile) -> range:
+        """The training seeds for an execution profile (from ``resolve_profile()``).
+
+        Examples
+        --------
+        >>> from cae_lessons.config import QUICK, FULL
+        >>> ch5 = book_models()["ch5_transpose_k3"]
+        >>> ch5.seeds(QUICK), ch5.seeds(FULL)
+        (range(0, 1), range(0, 5))
+        """
+        name, seeds = getattr(profile, "name", None), getattr(profile, "seeds", None)
+        if name not in ("quick", "full") or not isinstance(seeds, int):
+            raise TypeError(
+                f"profile must be an execution profile with name 'quick' or 'full' and an int "
+                f"seeds (from cae_lessons.config.resolve_profile()), got {profile!r}."
+            )
+        count = self.seeds_quick if name == "quick" else self.seeds_full
+        return range(seeds if count is None else count)
+
+
+def _example1_shape_only_fix():
+    """Ch. 3: example 1 with its 78×78 output zero-padded to 128×128 (the shape-only fix)."""
+    from cae_lessons.shapes import build_model, diagnose
+
+    fix = next(f for f in diagnose(example1()).fixes if f.kind == "crop_or_pad_output")
+    return build_model(
+        fix.layers,
+        fix.input_shape,
+        activation="relu",
+        output_activation="sigmoid",
+        name="example1_fix_crop_or_pad_output",
+    )
+
+
+def _ch4_sweep(down: str, channels: int):
+    def build():
+        return build_cae((64, 64, 1), filters=(8, 16, 32), down=down, latent_channels=channels)
+
+    return build
+
+
+def _ch5_decoder(up: str):
+    def build():
+        return build_cae((64, 64, 1), filters=(16, 32), up=up, kernel_size=3, name=f"ch5_{up}_k3")
+
+    return build
+
+
+def book_models(data: str | None = None) -> dict[str, BookModel]:
+    """Every architecture that chapters 3-5 train, and example 3, by model name (ch. 9).
+
+    Chapter 3 trains its real fix as ``example2()`` and the shape-only fix of example 1; chapter
+    4 trains example 2 and a 64×64 sweep of ``build_cae`` designs (max pooling or strided
+    convolutions, latent ratio 4 or 64); chapter 5 trains three equal-parameter decoders;
+    the results chapter (ch. 9) trains example 3, which chapter 5 only traces. A unit test checks
+    that each builder gives the chapter's model name and architecture, which is what the
+    training cache keys on.
+
+    Parameters
+    ----------
+    data : {AXIAL_128, AXIAL_64}, optional
+        Keep only the models trained on these images.
+
+    Returns
+    -------
+    dict of str to BookModel
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not one of the data keys.
+
+    Examples
+    --------
+    >>> models = book_models(AXIAL_64)
+    >>> list(models)[:2]
+    ['cae_pool_upsample_8-16-32_l16', 'cae_stride_upsample_8-16-32_l16']
+    >>> models["cae_pool_upsample_8-16-32_l16"]
+    BookModel(name='cae_pool_upsample_8-16-32_l16', label='CAE pool, ratio 4', chapter=4, \
+doc='padding_bottleneck', data='axial 64×64', seeds_quick=None, seeds_full=None)
+    >>> book_models()["example2"].build().count_params()
+    5089
+    """
+    if data is not None and data not in (AXIAL_128, AXIAL_64):
+        raise ValueError(
+            f"data must be None or one of {(AXIAL_128, AXIAL_64)} (cae_lessons.models.AXIAL_128 "
+            f"or AXIAL_64), got {data!r}."
+        )
+    ch3, ch4, ch5 = "stride_incompatibility", "padding_bottleneck", "transposed_convolutions"
+    models = [
+        BookModel("example2", "example 2 = ch. 3 real fix", 4, ch4, AXIAL_128, example2),
+        BookModel(
+            "example1_fix_crop_or_pad_output",
+            "example 1, shape-only fix",
+            3,
+            ch3,
+            AXIAL_128,
+            _example1_shape_only_fix,
+        ),
+        BookModel("example3", "example 3", 5, ch5, AXIAL_128, example3),
+    ]
+    for ratio, channels in {4: 16, 64: 1}.items():
+        for down in ("pool", "stride"):
+            name = f"cae_{down}_upsample_8-16-32_l{channels}"
+            label = f"CAE {down}, ratio {ratio}"
+            build = _ch4_sweep(down, channels)
+            models.append(BookModel(name, label, 4, ch4, AXIAL_64, build, None, None))
+    decoders = {"upsample": "nearest up + conv", "transpose": "transposed conv"}
+    decoders["resize_conv"] = "bilinear resize-conv"
+    for up, label in decoders.items():
+        build = _ch5_decoder(up)
+        models.append(BookModel(f"ch5_{up}_k3", label, 5, ch5, AXIAL_64, build, 1, None))
+    return {m.name: m for m in models if data is None or m.data == data}
+
+
+# --------------------------------------------------------------- ch. 8: kernel size against stride
+
+
+def _positive_int(value, name: str, hint: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}. {hint}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}. {hint}")
+    return value
+
+
+def kernel_stride_layers(input_shape=(48, 48, 1), *, kernel_size, strides, latent_channels=4):
+    """The two layers of ch. 8's one-level autoencoder, as LayerSpec (no Keras).
+
+    ``Conv2D(latent_channels, kernel_size, strides=strides, padding='same')`` named
+    ``'bottleneck'``, then ``Conv2DTranspose(C, kernel_size, strides=strides, padding='same')``
+    named ``'output'`` (``C`` = the input's channels): the decoder undoes the encoder with the
+    same kernel and stride. Used by ch. 8 "Kernel size against stride" through
+    :func:`build_kernel_stride_cae` and :func:`kernel_stride_design`.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(H, W, C)``.
+    kernel_size, strides : int
+        Square kernel side and stride of both layers.
+    latent_channels : int
+        Channels of the bottleneck.
+
+    Returns
+    -------
+    tuple of LayerSpec
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``kernel_size``, ``strides`` or ``latent_channels`` is not a positive int.
+
+    Examples
+    --------
+    >>> from cae_lessons.shapes import trace
+    >>> t = trace(kernel_stride_layers(kernel_size=5, strides=3), (48, 48, 1))
+    >>> t.bottleneck.output_shape, t.output_shape, t.compression_ratio
+    ((16, 16, 4), (48, 48, 1), 2.25)
+    """
+    from cae_lessons.shapes import LayerSpec
+
+    hint = "Pass e.g. kernel_size=3, strides=2, latent_channels=4."
+    kernel_size = _positive_int(kernel_size, "kernel_size", hint)
+    strides = _positive_int(strides, "strides", hint)
+    latent_channels = _positive_int(latent_channels, "latent_channels", hint)
+    window = {"kernel_size": kernel_size, "strides": strides, "padding": "same"}
+    return (
+        LayerSpec("conv", "bottleneck", filters=latent_channels, **window),
+        LayerSpec("conv_transpose", "output", filters=input_shape[2], **window),
+    )
+
+
+def _checked_kernel_stride_trace(input_shape, kernel_size, strides, latent_channels):
+    from cae_lessons.shapes import trace
+
+    shape = tuple(input_shape)
+    layers = kernel_stride_layers(
+        shape, kernel_size=kernel_size, strides=strides, latent_channels=latent_channels
+    )
+    traced = trace(layers, shape)
+    if not traced.matches_input:
+        out = "×".join(map(str, traced.output_shape))
+        fitting = [-(-n // strides) * strides for n in shape[:2]]
+        raise ValueError(
+            f"A {shape[0]}×{shape[1]} input does not round-trip through kernel_size={kernel_size},"
+            f" strides={strides}: 'same' padding rounds {shape[0]}/{strides} up and the output is "
+            f"{out}. Use a height and width that are multiples of {strides}, e.g. "
+            f"{fitting[0]}×{fitting[1]}."
+        )
+    return layers, traced
+
+
+def build_kernel_stride_cae(
+    input_shape=(48, 48, 1), *, kernel_size, strides, latent_channels=4, name=None
+):
+    """Ch. 8's one-level autoencoder as a compiled Keras model, checked before it is built.
+
+    The layers of :func:`kernel_stride_layers`, with ``relu`` on the bottleneck and ``sigmoid``
+    on the output, compiled with Adam and ``loss='mse'``. Used by ch. 8 "Kernel size against
+    stride" (through :func:`cae_lessons.training.kernel_stride_sweep`).
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(H, W, C)``; ``H`` and ``W`` must be multiples of ``strides``.
+    kernel_size, strides, latent_channels : int
+        As :func:`kernel_stride_layers`.
+    name : str, optional
+        Default ``'ks_k{kernel_size}_s{strides}_c{latent_channels}'``.
+
+    Returns
+    -------
+    keras.Sequential
+
+    Raises
+    ------
+    ValueError
+        If the input does not round-trip (the message names a size that does), or as
+        :func:`kernel_stride_layers`.
+
+    Examples
+    --------
+    >>> model = build_kernel_stride_cae((48, 48, 1), kernel_size=9, strides=4)
+    >>> model.name, model.get_layer("bottleneck").output.shape, model.count_params()
+    ('ks_k9_s4_c4', (None, 12, 12, 4), 653)
+    >>> build_kernel_stride_cae((50, 50, 1), kernel_size=3, strides=4)
+    Traceback (most recent call last):
+    ...
+    ValueError: A 50×50 input does not round-trip through kernel_size=3, strides=4: ...
+    """
+    from cae_lessons.shapes import build_model
+
+    layers, _ = _checked_kernel_stride_trace(input_shape, kernel_size, strides, latent_channels)
+    model = build_model(
+        layers,
+        tuple(input_shape),
+        activation="relu",
+        output_activation="sigmoid",
+        name=name or f"ks_k{kernel_size}_s{strides}_c{latent_channels}",
+    )
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def count_parameters(model_or_layers, input_shape=None) -> int:
+    """Trainable weights of the convolutions, counted from the shapes alone (ch. 8).
+
+    A convolution or transposed convolution with a ``kh × kw`` kernel from ``C_in`` to
+    ``C_out`` channels has ``kh·kw·C_in·C_out`` weights plus ``C_out`` biases (every convolution
+    has a bias, as :func:`cae_lessons.shapes.build_model` and Keras build them by default); other
+    layers have none.
+
+    Parameters
+    ----------
+    model_or_layers : keras.Model or sequence of LayerSpec
+        Anything :func:`cae_lessons.shapes.trace` reads.
+    input_shape : tuple of int, optional
+        ``(H, W, C)``; default: the model's own.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> count_parameters(kernel_stride_layers(kernel_size=3, strides=2), (48, 48, 1))
+    77
+    """
+    from cae_lessons.shapes import trace
+
+    total = 0
+    for row in trace(model_or_layers, input_shape).rows:
+        if row.kind in ("conv", "conv_transpose"):
+            c_in, c_out = row.input_shape[2], row.output_shape[2]
+            total += row.kernel_size[0] * row.kernel_size[1] * c_in * c_out + c_out
+    return total
+
+
+def count_macs(model_or_layers, input_shape=None) -> int:
+    """Multiply-accumulates per image in the convolutions, from the shapes alone (ch. 8).
+
+    A convolution computes ``kh·kw·C_in`` products for each of its ``H_out·W_out·C_out`` outputs;
+    a transposed convolution paints a ``kh × kw × C_out`` patch for each of its ``H_in·W_in·C_in``
+    inputs. Taps on the zero padding are counted, as most FLOP counters do; biases, activations,
+    pooling and upsampling are not. Deterministic, unlike a measured time.
+
+    Parameters
+    ----------
+    model_or_layers : keras.Model or sequence of LayerSpec
+        Anything :func:`cae_lessons.shapes.trace` reads.
+    input_shape : tuple of int, optional
+        ``(H, W, C)``; default: the model's own.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> count_macs(kernel_stride_layers(kernel_size=3, strides=2), (48, 48, 1))
+    41472
+    """
+    import math
+
+    from cae_lessons.shapes import trace
+
+    total = 0
+    for row in trace(model_or_layers, input_shape).rows:
+        window = row.kernel_size[0] * row.kernel_size[1] if row.kernel_size else 0
+        if row.kind == "conv":
+            total += math.prod(row.output_shape) * window * row.input_shape[2]
+        elif row.kind == "conv_transpose":
+            total += math.prod(row.input_shape) * window * row.output_shape[2]
+    return total
+
+
+@dataclass(frozen=True)
+class KernelStrideDesign:
+    """What the shapes alone say about one cell of ch. 8's kernel × stride grid.
+
+    Attributes
+    ----------
+    kernel_size, strides, latent_channels : int
+    input_shape, latent_shape : tuple of int
+        ``(H, W, C)`` of the input and of the bottleneck.
+    compression_ratio : float
+        Input values over bottleneck values (below 1: the bottleneck is larger).
+    receptive_field : int
+        Side of the largest receptive field of an output pixel, in input pixels.
+    parameters : int
+        From :func:`count_parameters`.
+    macs : int
+        Multiply-accumulates per image, from :func:`count_macs`.
+    unseen_fraction : float
+        Fraction of input pixels that no bottleneck unit reads (the kernel is narrower than the
+        stride, so the windows leave gaps).
+    unreached_fraction : float
+        Fraction of output pixels that no bottleneck unit writes to: the transposed convolution
+        leaves them to its bias alone.
+    """
+
+    kernel_size: int
+    strides: int
+    latent_channels: int
+    input_shape: tuple[int, int, int]
+    latent_shape: tuple[int, int, int]
+    compression_ratio: float
+    receptive_field: int
+    parameters: int
+    macs: int
+    unseen_fraction: float
+    unreached_fraction: float
+
+    def __repr__(self) -> str:
+        latent = "×".join(map(str, self.latent_shape))
+        return (
+            f"KernelStrideDesign(k={self.kernel_size}, s={self.strides}: latent {latent}, "
+            f"compression {self.compression_ratio:g}×, RF {self.receptive_field}, "
+            f"{self.parameters} parameters, {self.macs} MACs, unseen {self.unseen_fraction:.4g}, "
+            f"unreached {self.unreached_fraction:.4g})"
+        )
+
+
+def _rows_read(encoder) -> int:
+    """Input rows (or columns) that at least one window of a convolution step reads."""
+    return len(
+        {m for unit in range(encoder.n_out) for m in encoder.taps(unit) if 0 <= m < encoder.n_in}
+    )
+
+
+def _rows_written(decoder) -> int:
+    """Output rows (or columns) of a transposed-convolution step that some input unit paints."""
+    return sum(any(0 <= m < decoder.n_in for m in decoder.taps(i)) for i in range(decoder.n_out))
+
+
+def kernel_stride_design(kernel_size, strides, input_shape=(48, 48, 1), latent_channels=4):
+    """Shapes, compression, receptive field, cost and coverage of one ch. 8 design, untrained.
+
+    Parameters
+    ----------
+    kernel_size, strides : int
+        As :func:`kernel_stride_layers`.
+    input_shape : tuple of int
+        ``(H, W, C)``; ``H`` and ``W`` must be multiples of ``strides``.
+    latent_channels : int
+
+    Returns
+    -------
+    KernelStrideDesign
+
+    Raises
+    ------
+    ValueError
+        If the input does not round-trip, as :func:`build_kernel_stride_cae`.
+
+    Examples
+    --------
+    >>> kernel_stride_design(3, 4)
+    KernelStrideDesign(k=3, s=4: latent 12×12×4, compression 4×, RF 3, 77 parameters, 10368 \
+MACs, unseen 0.4375, unreached 0.4375)
+    >>> d = kernel_stride_design(9, 1)
+    >>> d.latent_shape, d.compression_ratio, d.receptive_field
+    ((48, 48, 4), 0.25, 17)
+    """
+    layers, traced = _checked_kernel_stride_trace(
+        input_shape, kernel_size, strides, latent_channels
+    )
+    shape, latent = traced.input_shape, traced.bottleneck.output_shape
+    seen, reached = 1.0, 1.0
+    for axis, (encoder, decoder) in enumerate(traced.steps):
+        seen *= _rows_read(encoder) / shape[axis]
+        reached *= _rows_written(decoder) / shape[axis]
+    return KernelStrideDesign(
+        kernel_size=kernel_size,
+        strides=strides,
+        latent_channels=latent_channels,
+        input_shape=shape,
+        latent_shape=latent,
+        compression_ratio=traced.compression_ratio,
+        receptive_field=max(traced.rows[-1].receptive_field),
+        parameters=count_parameters(layers, shape),
+        macs=count_macs(layers, shape),
+        unseen_fraction=1.0 - seen,
+        unreached_fraction=1.0 - reached,
+    )

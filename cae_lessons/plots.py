@@ -701,3 +701,385 @@ def ratio_sweep_plot(
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
+
+
+# --- ch. 7: gradient norms through training -------------------------------------------------
+
+
+def _gradient_runs(runs: Mapping[str, object]) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Design → (layer names, (layers, records) geometric mean of the norms over its runs)."""
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError(
+            "runs must be a non-empty mapping {design: [run, ...]}, each run a TrainResult or a "
+            f"{{layer: norms}} mapping; got {type(runs).__name__} {runs!r:.60}."
+        )
+    out = {}
+    for name, entry in runs.items():
+        seeds = [entry] if isinstance(entry, Mapping) or hasattr(entry, "gradient_norms") else entry
+        tables = [getattr(run, "gradient_norms", run) for run in seeds]
+        if not tables or not all(isinstance(t, Mapping) and t for t in tables):
+            raise ValueError(
+                f"runs[{name!r}] must hold runs with per-layer gradient norms (TrainResult or "
+                f"{{layer: norms}}), got {type(entry).__name__}."
+            )
+        arrays = [np.array(list(t.values()), dtype=np.float64) for t in tables]
+        if len({a.shape for a in arrays}) != 1:
+            raise ValueError(
+                f"the runs of {name!r} differ in layers or epochs: {[a.shape for a in arrays]}."
+            )
+        with np.errstate(divide="ignore"):
+            mean = np.exp(np.log(np.stack(arrays)).mean(axis=0))
+        out[str(name)] = (list(tables[0]), mean)
+    return out
+
+
+def gradient_norms_by_epoch(
+    runs: Mapping[str, object], *, title: str, ncols: int = 2, cmap: str = "viridis"
+) -> Figure:
+    """Each layer's gradient norm against the epoch, one panel per design, log scale (ch. 7).
+
+    Parameters
+    ----------
+    runs : mapping of str to run or sequence of runs
+        Design → its runs (one per seed); a run is a ``TrainResult`` or a ``{layer: norms}``
+        mapping with the norm before training (epoch 0) and after every epoch. Several runs are
+        drawn as their geometric mean.
+    title : str
+    ncols : int
+        Panels per row; all panels share the y axis, so designs compare directly.
+    cmap : str
+        Colour-blind-safe sequential map colouring the layers from input (dark) to output.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = gradient_norms_by_epoch(
+    ...     {"a": {"enc": [1e-3, 1e-2], "out": [1e-2, 1e-2]},
+    ...      "b": [{"enc": [1, 2]}, {"enc": [4, 8]}]},  # two seeds: their geometric mean
+    ...     title="t",
+    ... )
+    >>> ax = fig.axes[1]
+    >>> ax.get_title(), ax.get_yscale(), ax.lines[0].get_ydata().tolist()
+    ('b', 'log', [2.0, 4.0])
+    """
+    designs = _gradient_runs(runs)
+    fig, axes = _grid(len(designs), ncols, 3.2)
+    for ax in axes.flat[len(designs) :]:
+        ax.remove()
+    colours = plt.get_cmap(cmap)
+    first = None
+    for ax, (name, (layers, norms)) in zip(axes.flat, designs.items(), strict=False):
+        if first is None:
+            first = ax
+        else:
+            ax.sharey(first)
+        for depth, (layer, values) in enumerate(zip(layers, norms, strict=True)):
+            colour = colours(depth / max(len(layers) - 1, 1) * 0.9)
+            ax.plot(np.arange(len(values)), values, color=colour, lw=1.4, label=layer)
+        ax.set_yscale("log")
+        ax.set_title(name)
+        ax.set_xlabel("epoch (0 = before training)")
+        ax.set_ylabel("gradient norm (L2, log)")
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False, fontsize="x-small", ncols=2 if len(layers) > 6 else 1)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def gradient_norms_by_depth(runs: Mapping[str, object], *, title: str) -> Figure:
+    """Each layer's gradient norm against its depth, before and after training, log scale (ch. 7).
+
+    Depth is relative, from 0 (the first layer with weights) to 1 (the output layer), so designs
+    with different numbers of layers share one axis. Dashed lines with open markers: before
+    training; solid lines with filled markers: after the last epoch. A line falling steeply
+    towards depth 0 is the picture of vanishing gradients.
+
+    Parameters
+    ----------
+    runs : mapping of str to run or sequence of runs
+        As :func:`gradient_norms_by_epoch`.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = gradient_norms_by_depth({"a": {"enc": [1e-3, 1e-2], "out": [1e-2, 1e-2]}}, title="t")
+    >>> ax = fig.axes[0]
+    >>> [line.get_xdata().tolist() for line in ax.lines], ax.get_xlabel()
+    ([[0.0, 1.0], [0.0, 1.0]], 'relative depth (0 = first layer, 1 = output layer)')
+    """
+    from matplotlib.lines import Line2D
+
+    designs = _gradient_runs(runs)
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for i, (name, (_, norms)) in enumerate(designs.items()):
+        colour = LINE_COLOURS[i % len(LINE_COLOURS)]
+        depth = np.linspace(0, 1, len(norms)) if len(norms) > 1 else np.zeros(1)
+        ax.plot(depth, norms[:, 0], "o--", color=colour, mfc="white", lw=1.2, alpha=0.8)
+        ax.plot(depth, norms[:, -1], "o-", color=colour, lw=1.8, label=name)
+    handles, _ = ax.get_legend_handles_labels()
+    before = Line2D([], [], color="k", ls="--", marker="o", mfc="white", lw=1.2)
+    after = Line2D([], [], color="k", ls="-", marker="o", lw=1.8)
+    labels = [*designs, "before training", "after training"]
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_xlabel("relative depth (0 = first layer, 1 = output layer)")
+    ax.set_ylabel("gradient norm (L2, log)")
+    ax.grid(alpha=0.3)
+    ax.legend([*handles, before, after], labels, frameon=False, fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def train_val_curves(runs: Mapping[str, object], *, title: str) -> Figure:
+    """Training and validation loss per epoch, side by side, one colour per design (ch. 7).
+
+    Parameters
+    ----------
+    runs : mapping of str to run or sequence of runs
+        Design → its runs (one per seed); a run is a ``TrainResult`` or a history mapping with
+        ``loss`` and ``val_loss``. Each seed is a thin line, the mean over seeds a thick one.
+    title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes (training, validation) sharing a logarithmic y axis.
+
+    Examples
+    --------
+    >>> h = {"loss": [0.1, 0.05], "val_loss": [0.2, 0.1]}
+    >>> fig = train_val_curves({"a": [h, h]}, title="t")
+    >>> [ax.get_title() for ax in fig.axes], len(fig.axes[0].lines)
+    (['training loss', 'validation loss'], 3)
+    """
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError(
+            f"runs must be a non-empty mapping {{design: [run, ...]}}, got {type(runs).__name__}."
+        )
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.8), sharey=True)
+    for i, (name, entry) in enumerate(runs.items()):
+        seeds = [entry] if isinstance(entry, Mapping) or hasattr(entry, "history") else entry
+        histories = [getattr(run, "history", run) for run in seeds]
+        colour = LINE_COLOURS[i % len(LINE_COLOURS)]
+        for ax, key in zip(axes, ("loss", "val_loss"), strict=True):
+            curves = np.array([h[key] for h in histories], dtype=np.float64)
+            epochs = np.arange(1, curves.shape[1] + 1)
+            for curve in curves if len(curves) > 1 else ():
+                ax.plot(epochs, curve, color=colour, lw=0.8, alpha=0.45)
+            ax.plot(epochs, curves.mean(axis=0), color=colour, lw=2.0, label=name)
+    for ax, label in zip(axes, ("training loss", "validation loss"), strict=True):
+        ax.set_yscale("log")
+        ax.set_title(label)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("mean squared error (log)")
+    axes[1].legend(frameon=False, fontsize="small")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# --- ch. 9: the results table at a glance ----------------------------------------------------
+
+
+def interval_plot(
+    panels: Mapping[str, Sequence[tuple[str, object, bool]]], *, title: str, xlabel: str
+) -> Figure:
+    """Each row's mean and interval as a dot with whiskers, one panel per test set (ch. 9).
+
+    Parameters
+    ----------
+    panels : mapping of str to sequence of (label, summary, is_baseline)
+        Panel title → its rows, drawn top to bottom; each summary has ``mean``, ``low`` and
+        ``high`` (such as a :class:`cae_lessons.metrics.MetricSummary`). Models are blue
+        circles, baselines vermilion squares (Okabe-Ito); infinite intervals (a single image)
+        are not drawn.
+    title, xlabel : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per panel, stacked, each with its own x axis (the test sets differ).
+
+    Raises
+    ------
+    ValueError
+        If there is no panel or a panel has no rows.
+
+    Examples
+    --------
+    >>> from cae_lessons.metrics import summarize
+    >>> fig = interval_plot(
+    ...     {"test set": [("CAE", summarize([28, 29, 30], "PSNR"), False),
+    ...                   ("bicubic", summarize([32, 33], "PSNR"), True)]},
+    ...     title="t", xlabel="PSNR (dB)",
+    ... )
+    >>> ax = fig.axes[0]
+    >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_xlabel()
+    (['CAE', 'bicubic'], 'PSNR (dB)')
+    """
+    if not panels or not all(panels.values()):
+        raise ValueError(
+            "interval_plot needs at least one panel and a row in every panel, got "
+            f"{ {name: len(rows) for name, rows in panels.items()} }."
+        )
+    counts = [len(rows) for rows in panels.values()]
+    fig, axes = plt.subplots(
+        len(panels),
+        1,
+        figsize=(7.4, 0.9 + 0.34 * sum(counts) + 0.7 * len(panels)),
+        gridspec_kw={"height_ratios": counts},
+        squeeze=False,
+    )
+    styles = {False: ("o", LINE_COLOURS[0], "model"), True: ("s", LINE_COLOURS[1], "baseline")}
+    for ax, (name, rows) in zip(axes[:, 0], panels.items(), strict=True):
+        y = np.arange(len(rows))[::-1]
+        for position, (_, summary, is_baseline) in zip(y, rows, strict=True):
+            marker, colour, _ = styles[bool(is_baseline)]
+            ax.plot(summary.mean, position, marker, color=colour, ms=7)
+            if np.isfinite(summary.low) and np.isfinite(summary.high):
+                ax.plot([summary.low, summary.high], [position] * 2, color=colour, lw=2)
+        ax.set_yticks(y, [label for label, _, _ in rows])
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel(xlabel)
+        ax.grid(axis="x", alpha=0.3)
+    handles = [
+        plt.Line2D([], [], marker=marker, color=colour, ls="none", label=label)
+        for marker, colour, label in styles.values()
+    ]
+    fig.legend(handles=handles, loc="upper right", frameon=False, ncols=2)
+    fig.suptitle(title, x=0.02, ha="left")
+    fig.tight_layout()
+    return fig
+
+
+# --- ch. 8: kernel size against stride --------------------------------------------------------
+
+HEAT_CMAP = "cividis"  # perceptually uniform and readable with colour-vision deficiencies
+
+
+def heat_maps(
+    panels: Mapping[str, np.ndarray],
+    *,
+    x_values: Sequence,
+    y_values: Sequence,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    fmt: str | Mapping[str, str] = ".3g",
+    log: Sequence[str] = (),
+    ncols: int = 3,
+    cmap: str = HEAT_CMAP,
+) -> Figure:
+    """Grids of one shape as annotated heat maps, one panel and colour bar each (ch. 8).
+
+    Each cell is coloured by its value (``cividis``: colour-blind safe) and labelled with it,
+    in black on light cells and white on dark ones; NaN cells are left blank and labelled "–".
+    A logarithmic colour scale keeps small differences visible next to an outlier.
+
+    Parameters
+    ----------
+    panels : mapping of str to 2-D array
+        Panel title (also its colour bar's label) → a ``(len(y_values), len(x_values))`` grid.
+    x_values, y_values : sequence
+        Labels of the columns (x axis) and rows (y axis, top to bottom).
+    xlabel, ylabel, title : str
+    fmt : str or mapping of str to str
+        Format spec of the annotations, one for all panels or one per panel title (missing
+        titles get ``'.3g'``).
+    log : sequence of str
+        Titles of the panels to colour on a logarithmic scale (all their values must be > 0).
+    ncols : int
+        Panels per row.
+    cmap : str
+        Matplotlib colour map.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If there is no panel, a grid's shape does not match the labels, or a panel in ``log``
+        does not exist or has values <= 0.
+
+    Examples
+    --------
+    >>> fig = heat_maps({"PSNR (dB)": np.array([[30.0, 28.5], [25.25, np.nan]]),
+    ...                  "ratio": np.array([[0.2, 0.5], [4.0, 1.0]])},
+    ...                 x_values=[3, 5], y_values=[1, 2], xlabel="kernel size",
+    ...                 ylabel="stride", title="t", fmt=".1f", log=["ratio"])
+    >>> [t.get_text() for t in fig.axes[0].texts]
+    ['30.0', '28.5', '25.2', '–']
+    >>> fig.axes[1].images[0].norm.__class__.__name__
+    'LogNorm'
+    """
+    from matplotlib.colors import LogNorm
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
+    if not panels:
+        raise ValueError("heat_maps needs at least one panel, got none.")
+    expected = (len(y_values), len(x_values))
+    grids = {name: np.asarray(grid, dtype=np.float64) for name, grid in panels.items()}
+    for name, grid in grids.items():
+        if grid.shape != expected:
+            raise ValueError(
+                f"panel {name!r} has shape {grid.shape} but the labels need {expected} "
+                f"(len(y_values), len(x_values)); pass one row per y value."
+            )
+    for name in log:
+        if name not in grids:
+            raise ValueError(f"log names panel {name!r}, but the panels are {list(grids)}.")
+        if not (grids[name][np.isfinite(grids[name])] > 0).all():
+            raise ValueError(
+                f"panel {name!r} has values <= 0, which a logarithmic colour scale cannot show; "
+                "leave it out of log."
+            )
+    n = len(grids)
+    ncols = min(n, ncols)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(3.6 * ncols + 0.4, 3.1 * nrows + 0.6), squeeze=False
+    )
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    colours = plt.get_cmap(cmap)
+    for ax, (name, grid) in zip(axes.flat, grids.items(), strict=False):
+        spec = fmt if isinstance(fmt, str) else fmt.get(name, ".3g")
+        finite = grid[np.isfinite(grid)]
+        norm = LogNorm(finite.min(), finite.max()) if name in log else None
+        shown = ax.imshow(np.ma.masked_invalid(grid), cmap=colours, norm=norm, aspect="auto")
+        low, high = shown.get_clim()
+        for (row, col), value in np.ndenumerate(grid):
+            if not np.isfinite(value):
+                ax.text(col, row, "–", ha="center", va="center", fontsize=9)
+                continue
+            level = 0.5 if high == low else float(shown.norm(value))
+            red, green, blue, _ = colours(level)
+            dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+            text = f"{int(value) if spec == 'd' else value:{spec}}"
+            ax.text(col, row, text, ha="center", va="center", fontsize=9,
+                    color="white" if dark else "black")  # fmt: skip
+        ax.set_xticks(range(len(x_values)), [str(v) for v in x_values])
+        ax.set_yticks(range(len(y_values)), [str(v) for v in y_values])
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(name, fontsize=10)
+        bar = fig.colorbar(shown, ax=ax, shrink=0.85, label=name)
+        if name in log:  # plain numbers at 1, 2 and 5 times powers of ten, no crowded minors
+            bar.ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            bar.ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+            bar.ax.yaxis.set_minor_formatter(NullFormatter())
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1178,7 +1178,8 @@ class ShapeTrace:
     rows : tuple of TraceRow
         One per layer (the InputLayer excluded).
     bottleneck : TraceRow
-        The layer with the smallest height × width (ties: the fewest values).
+        The layer with the smallest height × width (ties: not the last layer, whose output is the
+        reconstruction, then the fewest values).
     compression_ratio : float
         Input values over bottleneck values; below 1 the bottleneck is LARGER than the input.
     matches_input : bool
@@ -1463,9 +1464,17 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
     problem = next((i for i, row in enumerate(rows) if row.loses), None)
     if problem is None and not matches:
         problem = len(rows) - 1
-    bottleneck = min(
-        rows, key=lambda r: (r.output_shape[0] * r.output_shape[1], math.prod(r.output_shape))
-    )
+    last = len(rows) - 1  # the reconstruction: the bottleneck only when nothing else is as small
+    bottleneck = rows[
+        min(
+            range(len(rows)),
+            key=lambda i: (
+                rows[i].output_shape[0] * rows[i].output_shape[1],
+                i == last,
+                math.prod(rows[i].output_shape),
+            ),
+        )
+    ]
     return ShapeTrace(
         input_shape=shape,
         output_shape=current,

@@ -10,49 +10,21 @@ README finds it; ``tests/test_book.py`` checks the two stay identical.
 from __future__ import annotations
 
 import argparse
-import base64
 import sys
 import time
 from pathlib import Path
 
 import nbformat
-import yaml
 from nbclient import NotebookClient
+
+from cae_lessons.reproduce import FIGURES_DIR, named_figures, toc_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def toc_notebooks(root: Path = ROOT) -> list[Path]:
-    """Return the ``.ipynb`` chapters named in ``_toc.yml``, in book order."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files: list[str] = []
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("chapters", []) + entry.get("sections", []))
-
-    walk(toc.get("parts", []) + toc.get("chapters", []))
-    return [root / f"{name}.ipynb" for name in files if (root / f"{name}.ipynb").exists()]
-
-
-FIGURES = ROOT / "book" / "_static" / "figures"
-
-
-def named_figures(notebook) -> dict[str, bytes]:
-    """The PNG output of every code cell whose metadata names its figure."""
-    figures = {}
-    for cell in notebook.cells:
-        name = cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("name")
-        pngs = [
-            o["data"]["image/png"]
-            for o in cell.get("outputs", [])
-            if "image/png" in o.get("data", {})
-        ]
-        if name and pngs:
-            figures[name] = base64.b64decode(pngs[-1])
-    return figures
+# The chapter list and the named figures come from cae_lessons.reproduce (tested there), which
+# the appendix "Reproducing every figure" also uses.
+FIGURES = ROOT / FIGURES_DIR
 
 
 def execute(path: Path, timeout: int = 1800) -> float:
@@ -80,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         "notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml"
     )
     args = parser.parse_args(argv)
-    for path in [p.resolve() for p in args.notebooks] or toc_notebooks():
+    for path in [p.resolve() for p in args.notebooks] or toc_notebooks(ROOT):
         print(f"executing {path.relative_to(ROOT)} ...", flush=True)
         print(f"  done in {execute(path):.1f} s", flush=True)
     return 0

@@ -730,3 +730,13 @@ def test_import_is_cheap_and_help_needs_no_tensorflow():
 def test_row_notes(spec, size, note, loses):
     row = trace([spec], (size, size)).rows[0]
     assert (row.note, row.loses) == (note, loses)
+
+
+def test_the_output_layer_is_not_the_bottleneck_when_an_earlier_layer_is_as_small():
+    layers = [
+        LayerSpec("conv", kernel_size=3, padding="same", filters=4),
+        LayerSpec("conv", kernel_size=3, padding="same", filters=1),
+    ]
+    result = trace(layers, (48, 48, 1))
+    assert result.bottleneck is result.rows[0]
+    assert result.compression_ratio == 0.25

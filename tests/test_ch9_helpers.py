@@ -1,0 +1,300 @@
+"""Helpers added for ch. 9 "Results and a design checklist": book_models, results_table and
+interval_plot."""
+
+import re
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import nbformat
+import numpy as np
+import pytest
+
+from cae_lessons import models, plots
+from cae_lessons.config import FULL, QUICK, Profile
+from cae_lessons.metrics import bicubic_baseline, evaluate, pca_baseline, summarize
+from cae_lessons.models import AXIAL_64, AXIAL_128, book_models, build_cae, example1, example2
+from cae_lessons.shapes import build_model, diagnose
+from cae_lessons.training import (
+    ResultsTable,
+    TrainResult,
+    _reconstruct_eagerly,
+    cache_key,
+    reconstruct,
+    results_table,
+)
+
+BOOK = Path(__file__).resolve().parent.parent / "book"
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    keras.utils.set_random_seed(0)
+
+
+# --- book_models: the chapters' calls, exactly ------------------------------------------------
+
+
+def _ch3_fix(kind):
+    """Chapter 3's call for a diagnosed fix of example 1, as written in the chapter."""
+    fix = next(f for f in diagnose(example1()).fixes if f.kind == kind)
+    name = "example1_fix_" + fix.kind.replace("+", "_")
+    return build_model(
+        fix.layers, fix.input_shape, activation="relu", output_activation="sigmoid", name=name
+    )
+
+
+def _ch4_sweep(down, channels):
+    return build_cae((64, 64, 1), filters=(8, 16, 32), down=down, latent_channels=channels)
+
+
+def _ch5(up, kernel_size=3):
+    return build_cae(
+        (64, 64, 1),
+        filters=(16, 32),
+        up=up,
+        kernel_size=kernel_size,
+        name=f"ch5_{up}_k{kernel_size}",
+    )
+
+
+CHAPTER_CALLS = {
+    "example2": example2,
+    "example1_fix_crop_or_pad_output": lambda: _ch3_fix("crop_or_pad_output"),
+    "example3": models.example3,
+    "cae_pool_upsample_8-16-32_l16": lambda: _ch4_sweep("pool", 16),
+    "cae_stride_upsample_8-16-32_l16": lambda: _ch4_sweep("stride", 16),
+    "cae_pool_upsample_8-16-32_l1": lambda: _ch4_sweep("pool", 1),
+    "cae_stride_upsample_8-16-32_l1": lambda: _ch4_sweep("stride", 1),
+    "ch5_upsample_k3": lambda: _ch5("upsample"),
+    "ch5_transpose_k3": lambda: _ch5("transpose"),
+    "ch5_resize_conv_k3": lambda: _ch5("resize_conv"),
+}
+
+
+def test_book_models_lists_every_chapter_model_once_by_data_then_chapter():
+    registry = book_models()
+    assert list(registry) == list(CHAPTER_CALLS)
+    assert [m.chapter for m in registry.values()] == [4, 3, 5, 4, 4, 4, 4, 5, 5, 5]
+    assert all(name == m.name for name, m in registry.items())
+    assert len({m.label for m in registry.values()}) == len(registry)
+
+
+@pytest.mark.parametrize("name", CHAPTER_CALLS)
+def test_book_model_has_the_chapters_name_and_cache_key(name):
+    """Same model name and architecture: train() finds the chapter's run in the cache."""
+    ours, chapter = book_models()[name].build(), CHAPTER_CALLS[name]()
+    size = ours.input_shape[1]
+    x = np.random.default_rng(0).random((2, size, size, 1), dtype=np.float32)
+    settings = {"epochs": 20, "batch_size": 8, "loss": "mse", "seed": 0, "learning_rate": 1e-3}
+    assert ours.name == chapter.name == name
+    assert cache_key(ours, x, x, **settings) == cache_key(chapter, x, x, **settings)
+
+
+def test_the_ch3_real_fix_is_example2():
+    """Chapter 3 trains its real fix as example2(): the same layers, so one cache entry."""
+    real = _ch3_fix("padding_same+match_strides")
+    assert real.count_params() == example2().count_params()
+    assert [type(layer) for layer in real.layers] == [type(layer) for layer in example2().layers]
+
+
+# The chapters' data and training calls that the registry relies on; if a chapter changes one,
+# update book_models() (and chapter 9) to match, or chapter 9 retrains instead of reusing it.
+CHAPTER_SOURCE = {
+    "stride_incompatibility": [
+        'x, info = load_mri_data(plane="axial", fit="crop", return_info=True)',
+        "split = split_by_slab(x, info, seed=0)",
+        "if fix is real_fix:\n return example2()",
+        'name = "example1_fix_" + fix.kind.replace("+", "_")',
+        "train(build, split.x_train, split.x_val, epochs=profile.epochs, batch_size=8, seed=0)",
+    ],
+    "padding_bottleneck": [
+        'x, info = load_mri_data(plane="axial", fit="crop", return_info=True)',
+        "split = split_by_slab(x, info, seed=0)",
+        "train(example2, split.x_train, split.x_val, epochs=profile.epochs, batch_size=8, seed=0)",
+        "block_mean(a, 2) for a in (split.x_train, split.x_val, split.x_test)",
+        "FILTERS, CHANNELS = (8, 16, 32), {4: 16, 64: 1}",
+        "build_cae((64, 64, 1), filters=FILTERS, down=down, latent_channels=channels)",
+        "train(build, x_train, x_val, epochs=profile.epochs, batch_size=8, seed=seed)",
+        "for seed in range(profile.seeds)",
+    ],
+    "transposed_convolutions": [
+        'x, info = load_mri_data(plane="axial", fit="crop", return_info=True)',
+        "split = split_by_slab(x, info, seed=0)",
+        "filters=(16, 32),",
+        'name=f"ch5_{up}_k{kernel_size}"',
+        "block_mean(a, 2) for a in (split.x_train, split.x_val, split.x_test)",
+        'seeds = range(1 if profile.name == "quick" else profile.seeds)',
+        "lambda: cae(up, size=64), x_train, x_val, epochs=profile.epochs, batch_size=8, seed=seed",
+    ],
+}
+
+
+def _squeezed(text):
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize("chapter", CHAPTER_SOURCE)
+def test_chapters_still_train_what_the_registry_assumes(chapter):
+    nb = nbformat.read(BOOK / f"{chapter}.ipynb", as_version=4)
+    code = _squeezed("\n".join(c.source for c in nb.cells if c.cell_type == "code"))
+    missing = [s for s in CHAPTER_SOURCE[chapter] if _squeezed(s) not in code]
+    assert missing == [], f"{chapter} changed its training calls; update book_models()"
+
+
+def test_seeds_follow_the_chapters_per_profile():
+    registry = book_models()
+    assert registry["example2"].seeds(QUICK) == registry["example2"].seeds(FULL) == range(1)
+    assert registry["ch5_upsample_k3"].seeds(QUICK) == range(1)
+    assert registry["ch5_upsample_k3"].seeds(FULL) == range(FULL.seeds)
+    sweep = registry["cae_pool_upsample_8-16-32_l1"]
+    assert sweep.seeds(QUICK) == range(QUICK.seeds) and sweep.seeds(FULL) == range(FULL.seeds)
+
+
+@pytest.mark.parametrize("profile", ["quick", Profile("auto", 20, None, 2), None])
+def test_seeds_rejects_anything_but_a_resolved_profile(profile):
+    with pytest.raises(TypeError, match="execution profile with name 'quick' or 'full'"):
+        book_models()["example2"].seeds(profile)
+
+
+def test_book_models_filters_by_data():
+    assert {m.data for m in book_models(AXIAL_128).values()} == {AXIAL_128}
+    assert len(book_models(AXIAL_64)) == 7  # ch. 4 sweep (4) and ch. 5 decoders (3)
+    assert all(m.build().input_shape == (None, 64, 64, 1) for m in book_models(AXIAL_64).values())
+
+
+def test_book_models_rejects_unknown_data():
+    with pytest.raises(ValueError, match=r"data must be None or one of .* got 'axial'"):
+        book_models("axial")
+
+
+# --- results_table ------------------------------------------------------------------------------
+
+
+def _images(n=5, size=16, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.random((n, size, size, 1)) * 0.8 + 0.1).astype(np.float32)
+
+
+def _run(gain, size=16, seconds=10.0, name="scale"):
+    """A TrainResult whose model multiplies its input by ``gain`` (no training needed)."""
+    model = keras.Sequential(
+        [
+            keras.Input((size, size, 1)),
+            keras.layers.Conv2D(
+                1,
+                1,
+                use_bias=False,
+                kernel_initializer=keras.initializers.Constant(gain),
+                name="bottleneck",
+            ),
+        ],
+        name=name,
+    )
+    history = {"loss": (0.1,), "val_loss": (0.1,)}
+    return TrainResult(name, history, 1, 8, 0, seconds, 1.0, {}, True, True, model)
+
+
+def test_a_row_averages_each_image_over_its_runs():
+    x = _images()
+    table = results_table(x, {"scale": [_run(0.5, seconds=10), _run(0.9, seconds=30)]})
+    row = table["scale"]
+    per_run = [evaluate(x, gain * x) for gain in (0.5, 0.9)]
+    np.testing.assert_allclose(row["MSE"].mean, np.mean([s.mse for s in per_run]), rtol=1e-5)
+    np.testing.assert_allclose(row.psnr_runs, [s.psnr.mean() for s in per_run], rtol=1e-5)
+    assert row.runs == 2 and row.seconds == 20 and row["PSNR"].n == len(x)
+    assert row.parameters == 1 and row.compression_ratio == 1.0 and not row.baseline
+
+
+def test_rows_reconstruct_as_predict_does_across_batches():
+    x = _images(40)
+    model = build_cae((16, 16, 1), filters=(4,), latent_channels=1, name="tiny")
+    np.testing.assert_array_equal(_reconstruct_eagerly(model, x), reconstruct(model, x))
+
+
+def test_baselines_count_their_parameters_and_have_no_train_time():
+    x_train, x_test = _images(8, seed=1), _images(4, seed=2)
+    table = results_table(
+        x_test, {"PCA": pca_baseline(x_train, x_test, 4), "bicubic": bicubic_baseline(x_test, 2)}
+    )
+    assert table["PCA"].parameters == (4 + 1) * 16 * 16  # components and mean
+    assert table["bicubic"].parameters == 0 and table["bicubic"].compression_ratio == 4
+    assert table["PCA"].seconds is None and table["PCA"].baseline and table["PCA"].chapter is None
+
+
+def test_table_shows_time_unless_asked_not_to():
+    x = _images()
+    table = results_table(x, {"scale": _run(0.9)}, chapters={"scale": 9}, test_set="noise")
+    assert isinstance(table, ResultsTable) and table["scale"].chapter == 9
+    assert "train time" in repr(table) and "10 s" in repr(table)
+    quiet = table.without_time()
+    assert "train time" not in repr(quiet) and "train time" not in quiet._repr_html_()
+    assert "noise, 5 held-out images" in repr(quiet) and "<table>" in quiet._repr_html_()
+    assert table.points("SSIM")[0][0] == "scale" and table.points()[0][2] is False
+
+
+def test_input_checkerboard_is_the_test_images_own_score():
+    board = np.indices((8, 8)).sum(axis=0) % 2 * 0.5 + 0.25
+    x = np.broadcast_to(board[None, :, :, None], (2, 8, 8, 1)).astype(np.float32)
+    table = results_table(x, {"scale": _run(1.0, size=8)})
+    assert table.input_checkerboard == pytest.approx(1.0)
+    assert table["scale"]["checkerboard"].mean == pytest.approx(1.0)
+
+
+def test_unknown_row_and_metric_say_what_exists():
+    table = results_table(_images(), {"scale": _run(0.9)})
+    with pytest.raises(KeyError, match=r"no row 'other'; the rows are \['scale'\]"):
+        table["other"]
+    with pytest.raises(KeyError, match="no metric 'PSNR dB'"):
+        table["scale"]["PSNR dB"]
+
+
+@pytest.mark.parametrize(
+    ("entries", "error", "match"),
+    [
+        ([("scale", None)], TypeError, "entries must be a mapping"),
+        ({}, ValueError, "entries is empty"),
+        ({"bad": np.zeros(3)}, TypeError, r"entries\['bad'\] must be a TrainResult"),
+        ({"none": []}, ValueError, r"entries\['none'\] holds no run"),
+    ],
+)
+def test_results_table_rejects_bad_entries(entries, error, match):
+    with pytest.raises(error, match=match):
+        results_table(_images(), entries)
+
+
+def test_results_table_rejects_a_row_of_different_models():
+    runs = [_run(0.5, name="a"), _run(0.9, name="b")]
+    with pytest.raises(ValueError, match=r"mixes models \['a', 'b'\]"):
+        results_table(_images(), {"mixed": runs})
+
+
+def test_results_table_rejects_a_baseline_of_other_images():
+    with pytest.raises(ValueError, match="x_true and x_pred must have the same shape"):
+        results_table(_images(size=16), {"bicubic": bicubic_baseline(_images(size=8), 2)})
+
+
+# --- interval_plot --------------------------------------------------------------------------------
+
+
+def test_interval_plot_draws_a_panel_per_test_set_and_skips_infinite_intervals():
+    panels = {
+        "a": [("CAE", summarize([28, 29, 30], "PSNR"), False)],
+        "b": [
+            ("one image", summarize([20.0], "PSNR"), False),
+            ("bicubic", summarize([1, 2], "x"), True),
+        ],
+    }
+    fig = plots.interval_plot(panels, title="t", xlabel="PSNR (dB)")
+    first, second = fig.axes[:2]
+    assert [first.get_title(), second.get_title()] == ["a", "b"]
+    assert len(first.lines) == 2  # the dot and its interval
+    assert len(second.lines) == 3  # no interval for one image; the baseline has one
+    assert second.lines[-1].get_marker() == "s" or second.lines[-2].get_marker() == "s"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("panels", [{}, {"empty": []}])
+def test_interval_plot_rejects_empty_input(panels):
+    with pytest.raises(ValueError, match="at least one panel and a row in every panel"):
+        plots.interval_plot(panels, title="t", xlabel="x")
