@@ -30,6 +30,10 @@ from cae_lessons.config import seed_everything
 CACHE_VARIABLE = "CAE_LESSONS_CACHE"
 PROGRESS_VARIABLE = "CAE_LESSONS_PROGRESS"
 _COMPLETE = "COMPLETE.json"
+RECORD_FORMAT = 2
+"""Version of what a cache entry stores. 2: gradient norms of the mean loss that ``fit``
+optimises (format 1 stored those of the per-pixel sum, N·H·W times larger), so no entry written
+before that fix is ever served."""
 _WEIGHTS = "weights.npz"
 
 
@@ -146,8 +150,9 @@ def _architecture(model) -> str:
 def cache_key(model, x_train: np.ndarray, x_val: np.ndarray, **settings) -> str:
     """A hex digest of everything that decides a training result.
 
-    The model's architecture (its Keras config, names aside), the data, the training settings and
-    the versions of TensorFlow, Keras, NumPy and this package: change any and the key changes.
+    The model's architecture (its Keras config, names aside), the data, the training settings,
+    the versions of TensorFlow, Keras, NumPy and this package, and the format of the stored record
+    (:data:`RECORD_FORMAT`): change any and the key changes.
     """
     import keras
     import tensorflow as tf
@@ -158,6 +163,7 @@ def cache_key(model, x_train: np.ndarray, x_val: np.ndarray, **settings) -> str:
         "x_val": _array_digest(x_val),
         "settings": settings,
         "versions": [tf.__version__, keras.__version__, np.__version__, __version__],
+        "record": RECORD_FORMAT,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 

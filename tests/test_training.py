@@ -223,3 +223,11 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv(training.CACHE_VARIABLE)
     monkeypatch.setenv("HOME", str(tmp_path))
     assert training.default_cache_dir() == tmp_path / ".cache" / "cae-lessons" / "training"
+
+
+def test_the_cache_key_changes_with_the_record_format(monkeypatch):
+    model = _tiny(8)()
+    x = np.zeros((4, 8, 8, 1), np.float32)
+    before = training.cache_key(model, x, x, epochs=1)
+    monkeypatch.setattr(training, "RECORD_FORMAT", training.RECORD_FORMAT + 1)
+    assert training.cache_key(model, x, x, epochs=1) != before
