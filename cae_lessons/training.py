@@ -168,15 +168,20 @@ def cache_key(model, x_train: np.ndarray, x_val: np.ndarray, **settings) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
 
 
+def _check_images(label: str, x) -> None:
+    """Refuse anything but an ``(N, H, W, C) float32`` NumPy array, naming ``label``."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{label} must be a NumPy array, got {type(x).__name__}.")
+    if x.ndim != 4 or x.dtype != np.float32:
+        raise ValueError(
+            f"{label} must be (N, H, W, C) float32, got shape {x.shape} dtype {x.dtype}. "
+            "load_mri_data() returns arrays in this form."
+        )
+
+
 def _check_arrays(model, x_train: np.ndarray, x_val: np.ndarray) -> None:
     for label, x in (("x_train", x_train), ("x_val", x_val)):
-        if not isinstance(x, np.ndarray):
-            raise TypeError(f"{label} must be a NumPy array, got {type(x).__name__}.")
-        if x.ndim != 4 or x.dtype != np.float32:
-            raise ValueError(
-                f"{label} must be (N, H, W, C) float32, got shape {x.shape} dtype {x.dtype}. "
-                "load_mri_data() returns arrays in this form."
-            )
+        _check_images(label, x)
         if len(x) == 0:
             raise ValueError(f"{label} is empty: shape {x.shape}; pass at least one image.")
     expected = tuple(model.input_shape[1:])
@@ -1389,13 +1394,7 @@ def kernel_stride_sweep(
         raise ValueError(f"seeds must be >= 1, got {seeds}; pass profile.seeds in a chapter.")
     arrays = {"x_train": x_train, "x_val": x_val, "x_test": x_test}
     for label, x in arrays.items():
-        if not isinstance(x, np.ndarray):
-            raise TypeError(f"{label} must be a NumPy array, got {type(x).__name__}.")
-        if x.ndim != 4 or x.dtype != np.float32:
-            raise ValueError(
-                f"{label} must be (N, H, W, C) float32, got shape {x.shape} dtype {x.dtype}. "
-                "load_mri_data() returns arrays in this form."
-            )
+        _check_images(label, x)
     sizes = {label: x.shape[1:] for label, x in arrays.items()}
     if len(set(sizes.values())) > 1:
         raise ValueError(
