@@ -62,6 +62,25 @@ def test_same_seed_reproduces_exactly_and_another_seed_differs(images):
     assert first.history != other.history
 
 
+def test_one_fit_traces_its_training_step_once(images):
+    # Adam's slots are created before fit: created lazily, TensorFlow traces the step twice.
+    import keras
+
+    traces = []
+
+    class Counting(keras.Sequential):
+        def train_step(self, data):
+            traces.append(1)
+            return super().train_step(data)
+
+    def build():
+        return Counting([keras.Input((16, 16, 1)), *_tiny()().layers], name="counting")
+
+    x_train, x_val = images
+    training.train(build, x_train, x_val, epochs=2, batch_size=8, cache=False, progress=False)
+    assert len(traces) == 1
+
+
 def test_gradient_norms_per_layer_before_and_after_each_epoch(images):
     result = _train(images, epochs=3)
     assert list(result.gradient_norms) == ["enc", "dec"]
