@@ -108,13 +108,35 @@ class Environment:
     keras: str
     devices: tuple[str, ...]
     profile: Profile
+    onednn: bool = False
 
     def __repr__(self) -> str:
         return (
             f"Python {self.python} | TensorFlow {self.tensorflow} | Keras {self.keras} | "
-            f"devices: {', '.join(self.devices)} | profile: {self.profile.name} "
+            f"devices: {', '.join(self.devices)} | oneDNN CPU kernels: "
+            f"{'on' if self.onednn else 'off'} | profile: {self.profile.name} "
             f"({self.profile.epochs} epochs, seeds={self.profile.seeds})"
         )
+
+
+def onednn_enabled() -> bool:
+    """Whether TensorFlow runs its oneDNN CPU kernels in this process.
+
+    TensorFlow turns them on by itself on some Intel CPUs (Colab's among them) and off elsewhere;
+    ``TF_ENABLE_ONEDNN_OPTS=1`` or ``0``, set before TensorFlow is imported, decides. They round
+    differently from the default kernels, so trained numbers differ slightly between the two, and
+    they fail on some shapes this book explores (see the performance page). Used by every
+    chapter's environment report.
+
+    Examples
+    --------
+    >>> onednn_enabled() in (True, False)
+    True
+    """
+    import tensorflow as tf  # noqa: F401 (oneDNN's state is fixed when TensorFlow loads)
+    from tensorflow.python.util import _pywrap_util_port
+
+    return bool(_pywrap_util_port.IsMklEnabled())
 
 
 def environment_report(profile: str | None = None) -> Environment:
@@ -155,6 +177,7 @@ def environment_report(profile: str | None = None) -> Environment:
         keras=keras.__version__,
         devices=devices,
         profile=resolve_profile(profile),
+        onednn=onednn_enabled(),
     )
 
 

@@ -1,6 +1,9 @@
 """cae_lessons.config: profiles, the environment report, seeding."""
 
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -47,6 +50,22 @@ def test_environment_report_names_versions_and_profile():
     assert "CPU" in env.devices
     assert f"TensorFlow {tf.__version__}" in repr(env)
     assert "profile: quick" in repr(env)
+
+
+@pytest.mark.parametrize("setting", ["1", "0"])
+def test_onednn_report_follows_the_variable(setting):
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": setting}
+    code = "from cae_lessons.config import onednn_enabled\nprint(onednn_enabled())"
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == str(setting == "1")
+
+
+def test_environment_report_says_whether_onednn_is_on():
+    env = config.environment_report("quick")
+    assert env.onednn == config.onednn_enabled()
+    assert f"oneDNN CPU kernels: {'on' if env.onednn else 'off'}" in repr(env)
 
 
 def test_require_gpu_fails_loudly_without_one(monkeypatch):
