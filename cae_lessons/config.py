@@ -122,7 +122,7 @@ class Environment:
 def onednn_enabled() -> bool:
     """Whether TensorFlow runs its oneDNN CPU kernels in this process.
 
-    TensorFlow turns them on by itself on some Intel CPUs (Colab's among them) and off elsewhere;
+    TensorFlow turns them on by itself on some Intel CPUs and leaves them off elsewhere;
     ``TF_ENABLE_ONEDNN_OPTS=1`` or ``0``, set before TensorFlow is imported, decides. They round
     differently from the default kernels, so trained numbers differ slightly between the two, and
     they fail on some shapes this book explores (see the performance page). Used by every
