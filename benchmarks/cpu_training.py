@@ -15,6 +15,7 @@ Prints times and ratios, all measured in this one run. Not a test: ``make benchm
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import statistics
@@ -61,6 +62,7 @@ def _step_ms(which: str) -> float:
     return 1000 * statistics.median(times)
 
 
+@functools.cache
 def _sweep_data():
     from cae_lessons.data import block_mean, load_mri_data, split_by_slab
 

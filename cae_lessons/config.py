@@ -108,7 +108,7 @@ class Environment:
     keras: str
     devices: tuple[str, ...]
     profile: Profile
-    onednn: bool = False
+    onednn: bool
 
     def __repr__(self) -> str:
         return (

@@ -326,8 +326,9 @@ def _fit(model, x_train, x_val, *, epochs, batch_size, seed, loss, callbacks, sh
 
 def _compiled(model, loss: str, learning_rate: float):
     """Compile with Adam and create its slots now: built lazily, they are created while ``fit``
-    traces its first step, and TensorFlow then traces that step a second time (about 2 s per
-    run on two CPU cores). Same variables, same values, bit-identical training."""
+    traces its first step, and TensorFlow then traces that step a second time (about 3 s per
+    run on two CPU cores: ``benchmarks/cpu_training.py``). Same variables, same values,
+    bit-identical training."""
     import keras
 
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)

@@ -3,9 +3,9 @@
 With ``TF_ENABLE_ONEDNN_OPTS=1`` a training step of the book's models is about twice as fast on
 our CI's AMD CPUs (``benchmarks/cpu_training.py``), but its pooling fails on shapes that the book
 teaches learners to try (an output that would be empty), where TensorFlow's default kernels
-return an empty tensor. Each case runs in a fresh
-process (TensorFlow reads the variable once, and one case kills the process). The day these
-tests fail, TensorFlow has fixed the kernels and the book can turn them on (performance page).
+return an empty tensor. Each case runs in a fresh process (TensorFlow reads the variable once,
+and one case kills the process). The day these tests fail, TensorFlow has fixed the kernels and
+the book can turn them on (performance page).
 """
 
 import os
