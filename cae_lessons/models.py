@@ -548,7 +548,7 @@ def book_models(data: str | None = None) -> dict[str, BookModel]:
     ['cae_pool_upsample_8-16-32_l16', 'cae_stride_upsample_8-16-32_l16']
     >>> models["cae_pool_upsample_8-16-32_l16"]
     BookModel(name='cae_pool_upsample_8-16-32_l16', label='CAE pool, ratio 4', chapter=4, \
-doc='padding_bottleneck', data='axial 64×64', seeds_quick=None, seeds_full=None)
+doc='padding_bottleneck', data='axial 64×64', seeds_quick=1, seeds_full=None)
     >>> book_models()["example2"].build().count_params()
     5089
     """
@@ -575,7 +575,7 @@ doc='padding_bottleneck', data='axial 64×64', seeds_quick=None, seeds_full=None
             name = f"cae_{down}_upsample_8-16-32_l{channels}"
             label = f"CAE {down}, ratio {ratio}"
             build = _ch4_sweep(down, channels)
-            models.append(BookModel(name, label, 4, ch4, AXIAL_64, build, None, None))
+            models.append(BookModel(name, label, 4, ch4, AXIAL_64, build, 1, None))
     decoders = {"upsample": "nearest up + conv", "transpose": "transposed conv"}
     decoders["resize_conv"] = "bilinear resize-conv"
     for up, label in decoders.items():
