@@ -35,7 +35,8 @@ class Profile:
     max_slices : int or None
         Cap on MRI slices used for training (``None``: all of them).
     seeds : int
-        How many seeds a comparison averages over.
+        How many seeds a comparison averages over (in the quick profile, chapters 4 and 5 train
+        each design once instead).
     """
 
     name: str

@@ -1096,8 +1096,8 @@ class SeedComparison:
 
     Each seed's score is the mean over images; the interval is a t-interval over *seeds* (see
     :func:`summarize`), so it says how much a result depends on the training run, which the
-    per-image intervals of :func:`compare` do not. A row with one run (a deterministic
-    baseline) has no interval.
+    per-image intervals of :func:`compare` do not. A row with one run (a baseline, or a model
+    trained once, as in the quick profile of ch. 4) has no interval.
 
     Attributes
     ----------
@@ -1144,6 +1144,8 @@ class SeedComparison:
         for label, summaries in self.summary().items():
             shown = [s.estimate if s.n > 1 else f"{s.mean:{s.fmt}}" for s in summaries.values()]
             rows.append([label, str(next(iter(summaries.values())).n), *shown])
+        if all(row[1] == "1" for row in rows):
+            return headers, rows, "one run per row: no interval over training seeds"
         level = f"{self.confidence * 100:g}%"
         return headers, rows, f"mean over runs [{level} CI over training seeds]"
 
@@ -1158,7 +1160,7 @@ class SeedComparison:
 def compare_over_seeds(
     results: Mapping[str, object], *, cutoff: float = HF_CUTOFF, confidence: float = CONFIDENCE
 ) -> SeedComparison:
-    """Score models trained with several seeds, and baselines, for one table (ch. 4 sweep).
+    """Score models trained with one or several seeds, and baselines, for one table (ch. 4).
 
     For every run, PSNR, SSIM (as :func:`evaluate`) and high-frequency retention (as
     :func:`high_frequency_retention`) are averaged over the images; each row is then summarised

@@ -57,6 +57,9 @@ def test_compare_over_seeds_table_shows_no_interval_for_single_runs():
     x = _images()
     text = repr(metrics.compare_over_seeds({"baseline": (x, x)}))
     assert "[" not in text.splitlines()[1]
+    assert text.endswith("(one run per row: no interval over training seeds)")
+    two = repr(metrics.compare_over_seeds({"cae": [(x, x), (x, x * np.float32(0.9))]}))
+    assert two.endswith("(mean over runs [95% CI over training seeds])")
     assert "<table>" in metrics.compare_over_seeds({"b": (x, x)})._repr_html_()
 
 
