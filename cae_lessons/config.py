@@ -35,8 +35,7 @@ class Profile:
     max_slices : int or None
         Cap on MRI slices used for training (``None``: all of them).
     seeds : int
-        How many seeds a comparison averages over (in the quick profile, chapters 4 and 5 train
-        each design once instead).
+        How many seeds a comparison averages over (chapters 4 and 5: one, in the quick profile).
     """
 
     name: str
