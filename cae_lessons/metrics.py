@@ -1144,7 +1144,7 @@ class SeedComparison:
         for label, summaries in self.summary().items():
             shown = [s.estimate if s.n > 1 else f"{s.mean:{s.fmt}}" for s in summaries.values()]
             rows.append([label, str(next(iter(summaries.values())).n), *shown])
-        if all(row[1] == "1" for row in rows):
+        if all(len(values["PSNR"]) == 1 for _, values in self.rows):
             return headers, rows, "one run per row: no interval over training seeds"
         level = f"{self.confidence * 100:g}%"
         return headers, rows, f"mean over runs [{level} CI over training seeds]"
