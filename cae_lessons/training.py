@@ -525,9 +525,15 @@ def _row_named(rows, attribute: str, value: str, what: str):
 
 
 def reconstruct(result_or_model, x: np.ndarray, batch_size: int = 32) -> np.ndarray:
-    """Run a trained autoencoder on ``x`` and return ``(N, H, W, C) float32`` reconstructions."""
+    """Run a trained autoencoder on ``x`` and return ``(N, H, W, C) float32`` reconstructions.
+
+    It calls the model batch by batch, with the same numbers as ``model.predict`` (tested), but
+    ``predict`` compiles a function per model, and TensorFlow prints a "retracing" warning into a
+    chapter's output when the chapter runs many models in a row.
+    """
     model = getattr(result_or_model, "model", result_or_model)
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
+    batches = [model(x[i : i + batch_size], training=False) for i in range(0, len(x), batch_size)]
+    return np.concatenate([np.asarray(y, dtype=np.float32) for y in batches])
 
 
 # --------------------------------------------------------------------------- ch. 7: gradient norms
@@ -964,13 +970,6 @@ class ResultsTable:
         return _html_table(*self._table())
 
 
-def _reconstruct_eagerly(model, x: np.ndarray, batch_size: int = 32) -> np.ndarray:
-    """Like :func:`reconstruct`, but by calling the model: ``predict`` compiles a function per
-    model, and TensorFlow warns about "retracing" when a table runs many models in a row."""
-    batches = [model(x[i : i + batch_size], training=False) for i in range(0, len(x), batch_size)]
-    return np.concatenate([np.asarray(y, dtype=np.float32) for y in batches])
-
-
 def _scored_row(label, outputs, x_test, cutoff, strides, confidence, **fields) -> ResultRow:
     from cae_lessons.metrics import (
         checkerboard_score,
@@ -1116,7 +1115,7 @@ def results_table(
             "compression_ratio": float(trace(model).compression_ratio),
             "seconds": float(np.mean([run.seconds for run in runs])),
         }
-        outputs = [_reconstruct_eagerly(run.model, x_test) for run in runs]
+        outputs = [reconstruct(run, x_test) for run in runs]
         rows.append(_scored_row(label, outputs, x_test, **settings, **fields))
     return ResultsTable(
         rows=tuple(rows),

@@ -250,3 +250,15 @@ def test_the_cache_key_changes_with_the_record_format(monkeypatch):
     before = training.cache_key(model, x, x, epochs=1)
     monkeypatch.setattr(training, "RECORD_FORMAT", training.RECORD_FORMAT + 1)
     assert training.cache_key(model, x, x, epochs=1) != before
+
+
+def test_reconstruct_many_models_logs_no_retracing(caplog):
+    # model.predict compiles a function per model: seven models in a row make TensorFlow warn
+    # about "retracing" into a chapter's output. reconstruct calls the models instead.
+    import logging
+
+    x = np.zeros((8, 16, 16, 1), np.float32)
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for _ in range(7):
+            training.reconstruct(_tiny()(), x)
+    assert "retracing" not in caplog.text
