@@ -354,7 +354,9 @@ def empirical_receptive_field(model, layer=None, position=None, x=None) -> Empir
     Raises
     ------
     ValueError
-        If the unit is outside the layer's output or the model has no fixed input size.
+        If the unit is outside the layer's output or the model has no fixed input size, or if
+        TensorFlow's oneDNN CPU kernels cannot run the model
+        (:func:`cae_lessons.shapes.check_cpu_kernels`).
 
     Examples
     --------
@@ -366,7 +368,10 @@ def empirical_receptive_field(model, layer=None, position=None, x=None) -> Empir
     import keras
     import tensorflow as tf
 
+    from cae_lessons.shapes import check_cpu_kernels  # shapes imports this module
+
     height, width, channels = _fixed_input_shape(model)
+    check_cpu_kernels(model)
     if isinstance(layer, str):
         target = model.get_layer(layer)
     else:

@@ -30,6 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+import numpy as np
+
 from cae_lessons.receptive import AxisStep, receptive_fields, support
 
 PADDINGS = ("valid", "same")
@@ -74,6 +76,17 @@ NEUTRAL_LAYERS = (
     "Softmax",
     "Rescaling",
 )
+INTERPOLATIONS = (
+    "nearest",
+    "bilinear",
+    "bicubic",
+    "area",
+    "lanczos3",
+    "lanczos5",
+    "gaussian",
+    "mitchellcubic",
+)
+"""What ``UpSampling2D`` and ``Resizing`` accept (a model read from Keras may add a note)."""
 AXES = ("height", "width")
 _POOLS = ("max_pool", "avg_pool")
 _WINDOWS = ("conv", *_POOLS)
@@ -82,14 +95,22 @@ _SEARCH_LIMIT = 4096
 Pair = tuple[int, int]
 
 
+def _is_int(value) -> bool:
+    """An int as Keras accepts one: Python or NumPy integers, never a bool."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
 def _pair(value, name: str, minimum: int = 1) -> Pair:
-    """``3 -> (3, 3)``, ``(3, 5) -> (3, 5)``; other types: TypeError; too small: ValueError."""
-    items = (value, value) if isinstance(value, int) else value
+    """``3 -> (3, 3)``, ``(3, 5) -> (3, 5)``; other types: TypeError; too small: ValueError.
+
+    NumPy integers and lists are accepted, as Keras accepts them.
+    """
+    items = (value, value) if _is_int(value) else value
     if (
         isinstance(value, bool)
         or not isinstance(items, tuple | list)
         or len(items) != 2
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in items)
+        or not all(_is_int(v) for v in items)
     ):
         raise TypeError(
             f"{name} must be an int or a tuple of 2 ints, got {type(value).__name__} {value!r}."
@@ -191,6 +212,24 @@ class LayerSpec:
                 f"Keras does not support strides > 1 together with dilation_rate > 1; got "
                 f"strides={strides} and dilation_rate={dilation}. Use one of them."
             )
+        if self.kind in _POOLS and dilation != (1, 1):
+            raise ValueError(
+                f"Keras' pooling layers have no dilation_rate; got dilation_rate={dilation} for "
+                f"{self.kind!r}. Leave it at 1."
+            )
+        if self.filters is not None and (not _is_int(self.filters) or self.filters < 1):
+            raise ValueError(
+                f"filters must be None (as many as the input) or an int >= 1, got {self.filters!r}."
+            )
+        if self.interpolation.split(" ")[0] not in INTERPOLATIONS:
+            raise ValueError(
+                f"interpolation must be one of {INTERPOLATIONS}, got {self.interpolation!r}."
+            )
+        if self.kind == "resize" and self.target is None:
+            raise ValueError(
+                "A 'resize' LayerSpec needs target=(height, width), as keras.layers.Resizing "
+                "needs its height and width."
+            )
         output_padding = self.output_padding
         if output_padding is not None:
             output_padding = _pair(output_padding, "output_padding", 0)
@@ -210,6 +249,7 @@ class LayerSpec:
             ("target", None if self.target is None else _pair(self.target, "target")),
             ("margins", _margins(self.margins, "margins")),
             ("multiple", _pair(self.multiple, "multiple")),
+            ("filters", None if self.filters is None else int(self.filters)),
         ):
             object.__setattr__(self, name, value)
 
@@ -304,9 +344,9 @@ def _axis_size(spec: LayerSpec, axis: int, n: int, origin: int | None = None) ->
 
 
 def _as_size(size) -> tuple[Pair, bool]:
-    if isinstance(size, int) and not isinstance(size, bool):
+    if _is_int(size):
         return _pair(size, "size"), True
-    if isinstance(size, tuple) and len(size) == 2:
+    if isinstance(size, tuple | list) and len(size) == 2:
         return _pair(size, "size"), False
     raise TypeError(
         f"size must be an int or an (H, W) tuple of ints, got {type(size).__name__} {size!r}."
@@ -619,6 +659,13 @@ def transpose_overlap(size, kernel_size, strides, padding="valid", output_paddin
     >>> transpose_overlap(4, 4, 2, "same")
     (1, 2, 2, 2, 2, 2, 2, 1)
     """
+    if not _is_int(size):
+        raise TypeError(
+            f"transpose_overlap counts along one axis: size must be an int (the input height or "
+            f"width), got {type(size).__name__} {size!r}. For a 2-D layer take the outer product "
+            "of the counts along each axis."
+        )
+    size = int(size)
     spec = LayerSpec(
         "conv_transpose",
         kernel_size=kernel_size,
@@ -918,6 +965,28 @@ class SizeCheck:
         )
 
 
+def _keras_height(layer, n: int) -> int | None:
+    """The height of ``layer``'s output on a ``(1, n, n, 1)`` zero image, or None if empty.
+
+    The forward pass runs only where Keras' own shape rule promises a non-empty output: on an
+    empty one TensorFlow's oneDNN pooling kernels abort or kill the process (SIGFPE), where the
+    default kernels return an empty tensor, so the answer is read without running them.
+    """
+    import numpy as np
+
+    try:
+        declared = layer.compute_output_shape((1, n, n, 1))
+    except ValueError:  # Keras refusing the input is a result here
+        return None
+    if min(declared[1:3]) < 1:
+        return None
+    try:
+        out = int(layer(np.zeros((1, n, n, 1), np.float32)).shape[1])
+    except Exception:  # Keras or TensorFlow refusing the input is a result here
+        return None
+    return out if out > 0 else None
+
+
 def check_sizes_against_keras(
     layers: Sequence[LayerSpec | dict], sizes: Sequence[int]
 ) -> SizeCheck:
@@ -957,9 +1026,9 @@ def check_sizes_against_keras(
     4 of 4 cases agree with Keras.
     """
     import keras
-    import numpy as np
 
     specs, _ = _as_specs(layers, (1, 1, 1))
+    check_cpu_kernels(specs, (1, 1, 1))
     if not sizes or not all(
         isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes
     ):
@@ -986,11 +1055,7 @@ def check_sizes_against_keras(
                 row_formula.append(_output_size(spec, n))
             except ValueError:
                 row_formula.append(None)
-            try:
-                out = int(layer(np.zeros((1, n, n, 1), np.float32)).shape[1])
-            except Exception:  # Keras or TensorFlow refusing the input is a result here
-                out = None
-            row_keras.append(out if out is not None and out > 0 else None)
+            row_keras.append(_keras_height(layer, n))
         formula.append(tuple(row_formula))
         real.append(tuple(row_keras))
     return SizeCheck(
@@ -1487,6 +1552,86 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
     )
 
 
+def cpu_kernel_problems(model_or_layers, input_shape=None) -> tuple[str, ...]:
+    """The layers that TensorFlow's oneDNN CPU kernels cannot run, each with the reason.
+
+    TensorFlow turns these kernels on by itself on many CPUs (those with AVX-512 VNNI or BF16,
+    AMD Zen 4 among them). A convolution or transposed convolution with a 1-wide kernel and a
+    stride above 1 makes them raise ``AbortedError`` or corrupt the process's memory and kill it
+    (in the transposed convolution's forward pass, and in the input gradient of the
+    convolution), where the default kernels compute an answer. This package never runs such a
+    layer, whichever kernels are on, so that a shape gives the same result on every machine
+    (``tests/test_onednn.py`` pins the case). An output that would be empty, and a transposed
+    convolution that TensorFlow rejects for every input, are refused by :func:`trace` itself.
+    Used by :func:`check_cpu_kernels`.
+
+    Parameters
+    ----------
+    model_or_layers, input_shape
+        As for :func:`trace`.
+
+    Returns
+    -------
+    tuple of str
+        One message per problem, empty when every layer can run.
+
+    Examples
+    --------
+    >>> cpu_kernel_problems([LayerSpec("conv_transpose", "up", kernel_size=3, strides=2)], (8, 8))
+    ()
+    >>> (problem,) = cpu_kernel_problems(
+    ...     [LayerSpec("conv_transpose", "up", kernel_size=1, strides=2)], (8, 8)
+    ... )
+    >>> print(problem)
+    'up' Conv2DTranspose(kernel_size=(1, 1), ...): a 1-wide kernel with stride 2 along ....
+    """
+    specs, _ = _as_specs(model_or_layers, input_shape)
+    problems = []
+    for spec in specs:
+        if spec.kind not in ("conv", "conv_transpose"):
+            continue
+        for axis, label in enumerate(("height", "width")):
+            extent = spec.dilation_rate[axis] * (spec.kernel_size[axis] - 1) + 1
+            if extent == 1 and spec.strides[axis] > 1:
+                problems.append(
+                    f"{spec.describe()}: a 1-wide kernel with stride {spec.strides[axis]} along "
+                    f"the {label} (oneDNN's kernels abort or corrupt memory on it); use "
+                    "kernel_size >= 2, or strides=1 followed by a pooling."
+                )
+                break
+    return tuple(problems)
+
+
+def check_cpu_kernels(model_or_layers, input_shape=None) -> None:
+    """Refuse, before TensorFlow runs it, a model that oneDNN's CPU kernels cannot run.
+
+    Called by every function of this package that runs layers on shapes a learner chooses
+    (:func:`check_sizes_against_keras`, ``receptive.empirical_receptive_field``,
+    ``training.train``); see :func:`cpu_kernel_problems` for the cases.
+
+    Raises
+    ------
+    ValueError
+        Naming each layer and why, with the fix.
+
+    Examples
+    --------
+    >>> check_cpu_kernels([LayerSpec("conv", kernel_size=3, strides=2)], (8, 8))
+    >>> try:
+    ...     check_cpu_kernels([LayerSpec("conv", "c", kernel_size=1, strides=2)], (8, 8))
+    ... except ValueError as error:
+    ...     print(error)
+    This model cannot run on TensorFlow's oneDNN CPU kernels, ... 'c' Conv2D(kernel_size=(1, 1), ...
+    """
+    problems = cpu_kernel_problems(model_or_layers, input_shape)
+    if problems:
+        raise ValueError(
+            "This model cannot run on TensorFlow's oneDNN CPU kernels, which TensorFlow turns on "
+            "by itself on many CPUs, so this package refuses it on every machine: "
+            + " ".join(problems)
+        )
+
+
 def _receptive_columns(steps) -> tuple[list, list]:
     """Per-layer ``(rows, cols)`` receptive field (``None`` after an unmodelled resize) and jump."""
     sizes, jumps = [], []
@@ -1547,6 +1692,11 @@ def compatible_sizes(model_or_layers, lo: int, hi: int) -> tuple[int, ...]:
     """
     specs, _ = _as_specs(model_or_layers, (1, 1, 1))
     lo, hi = _pair((lo, hi), "lo, hi")
+    if lo > hi:
+        raise ValueError(
+            f"compatible_sizes searches lo <= n <= hi, got lo={lo} > hi={hi}; swap them, e.g. "
+            f"compatible_sizes(model, {hi}, {lo})."
+        )
     return tuple(
         n for n in range(lo, hi + 1) if all(_axis_output(specs, axis, n) == n for axis in (0, 1))
     )
@@ -1790,6 +1940,11 @@ def diagnose(model_or_layers, input_shape=None) -> Diagnosis:
     ['input_size', 'crop_or_pad_output', 'pad_to_multiple']
     """
     specs, shape = _as_specs(model_or_layers, input_shape)
+    if not specs:
+        raise ValueError(
+            "diagnose needs at least one layer besides the input; got none. Pass the model or "
+            "its list of layers."
+        )
     try:
         result = trace(specs, shape)
     except ValueError as error:

@@ -147,11 +147,98 @@ def _architecture(model) -> str:
     return text
 
 
-def cache_key(model, x_train: np.ndarray, x_val: np.ndarray, **settings) -> str:
+_PLAIN = (bool, int, float, str, type(None))
+
+
+def _plain(value) -> bool:
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    return isinstance(value, _PLAIN)
+
+
+def callback_config(callback) -> dict:
+    """The class and constructor arguments of a Keras callback, as the training cache keys them.
+
+    Each argument of the callback's ``__init__`` is read back from the attribute of the same name
+    (as Keras' ``EarlyStopping``, ``ReduceLROnPlateau`` and ``TerminateOnNaN`` store them).
+
+    Raises
+    ------
+    TypeError
+        If an argument is not stored under its own name or is not a plain value (bool, int,
+        float, str, None or a list of them): the cache cannot tell two such callbacks apart, so
+        it refuses rather than serve one's run for the other.
+
+    Examples
+    --------
+    >>> import keras
+    >>> config = callback_config(keras.callbacks.EarlyStopping(patience=3))
+    >>> config["class"], config["arguments"]["patience"], config["arguments"]["monitor"]
+    ('keras.src.callbacks.early_stopping.EarlyStopping', 3, 'val_loss')
+    """
+    import inspect
+
+    kind = type(callback)
+    arguments = {}
+    for name, parameter in inspect.signature(kind.__init__).parameters.items():
+        if name == "self" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        missing = not hasattr(callback, name)
+        value = getattr(callback, name, None)
+        if missing or not _plain(value):
+            what = "not stored as an attribute" if missing else f"a {type(value).__name__}"
+            raise TypeError(
+                f"The training cache cannot key the callback {kind.__name__}: its argument "
+                f"{name!r} is {what}, so two different callbacks could share one cache entry. "
+                "Pass cache=False to train with it."
+            )
+        arguments[name] = list(value) if isinstance(value, tuple) else value
+    return {"class": f"{kind.__module__}.{kind.__qualname__}", "arguments": arguments}
+
+
+def execution_context(strategy=None) -> dict:
+    """What, besides the model, data and settings, changes a run's numbers on this machine.
+
+    The device kind (``'GPU'`` when TensorFlow sees one, else ``'CPU'``), whether TensorFlow's
+    oneDNN CPU kernels are on, the intra-op thread count (TensorFlow's default is the number of
+    cores this process may use), and the distribution strategy with its replica count. Part of
+    :func:`cache_key`.
+
+    Examples
+    --------
+    >>> context = execution_context()
+    >>> sorted(context), context["strategy"], context["replicas"]
+    (['device', 'onednn', 'replicas', 'strategy', 'threads'], None, 1)
+    """
+    import tensorflow as tf
+
+    from cae_lessons.config import onednn_enabled
+
+    threads = tf.config.threading.get_intra_op_parallelism_threads()
+    return {
+        "device": "GPU" if tf.config.list_logical_devices("GPU") else "CPU",
+        "onednn": onednn_enabled(),
+        "threads": threads or len(os.sched_getaffinity(0)),
+        "strategy": None if strategy is None else type(strategy).__name__,
+        "replicas": 1 if strategy is None else int(strategy.num_replicas_in_sync),
+    }
+
+
+def cache_key(
+    model,
+    x_train: np.ndarray,
+    x_val: np.ndarray,
+    *,
+    strategy=None,
+    callbacks: Sequence = (),
+    **settings,
+) -> str:
     """A hex digest of everything that decides a training result.
 
     The model's architecture (its Keras config, names aside), the data, the training settings,
-    the versions of TensorFlow, Keras, NumPy and this package, and the format of the stored record
+    the extra callbacks (:func:`callback_config`), where and how it runs
+    (:func:`execution_context`: device kind, oneDNN kernels, threads, strategy and replicas), the
+    versions of TensorFlow, Keras, NumPy and this package, and the format of the stored record
     (:data:`RECORD_FORMAT`): change any and the key changes.
     """
     import keras
@@ -162,10 +249,54 @@ def cache_key(model, x_train: np.ndarray, x_val: np.ndarray, **settings) -> str:
         "x_train": _array_digest(x_train),
         "x_val": _array_digest(x_val),
         "settings": settings,
+        "callbacks": [callback_config(c) for c in callbacks],
+        "execution": execution_context(strategy),
         "versions": [tf.__version__, keras.__version__, np.__version__, __version__],
         "record": RECORD_FORMAT,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _check_cpu_kernels(model) -> None:
+    """Refuse a model that oneDNN's CPU kernels cannot run (``shapes.check_cpu_kernels``).
+
+    Only a model whose layers :func:`cae_lessons.shapes.trace` can read is checked; Keras and
+    TensorFlow judge the rest.
+    """
+    from cae_lessons.shapes import check_cpu_kernels, cpu_kernel_problems
+
+    try:
+        problems = cpu_kernel_problems(model)
+    except ValueError:  # a layer trace does not know
+        return
+    if problems:
+        check_cpu_kernels(model)
+
+
+def _check_replica_batches(strategy, batch_size: int, x_train, x_val) -> None:
+    """Refuse batches that do not split evenly over the replicas, before TensorFlow runs.
+
+    Under a strategy Keras splits every batch, the last partial one included, over the replicas;
+    an uneven split fails inside ``fit`` with an error that names neither (an ``AddN`` shape
+    error), and a replica left with no images aborts TensorFlow's oneDNN CPU kernels.
+    """
+    replicas = int(strategy.num_replicas_in_sync)
+    if batch_size % replicas:
+        lower = max(replicas, batch_size - batch_size % replicas)
+        raise ValueError(
+            f"batch_size={batch_size} does not split evenly over {replicas} replicas: "
+            f"{strategy.__class__.__name__} gives each replica batch_size / {replicas} images. "
+            f"Use a multiple of {replicas}, e.g. batch_size={lower} or {lower + replicas}."
+        )
+    for label, x in (("x_train", x_train), ("x_val", x_val)):
+        last = len(x) % batch_size
+        if last % replicas:
+            raise ValueError(
+                f"{label} has {len(x)} images: its last batch of {last} does not split evenly "
+                f"over {replicas} replicas (batch_size={batch_size}). Drop {last % replicas} "
+                f"image(s) or add {replicas - last % replicas}, so that len({label}) % "
+                f"batch_size is a multiple of {replicas}."
+            )
 
 
 def _check_images(label: str, x) -> None:
@@ -410,9 +541,11 @@ def train(
         without determinism instead of crashing.
     strategy : tf.distribute.Strategy, optional
         E.g. ``MirroredStrategy()`` on several GPUs, ``MultiWorkerMirroredStrategy()`` across
-        machines.
+        machines. Every batch, the last partial ones included, must split evenly over its
+        replicas. The strategy and its replica count are part of the cache key.
     callbacks : sequence of keras.callbacks.Callback
-        Extra callbacks passed to ``fit``.
+        Extra callbacks passed to ``fit`` (e.g. ``EarlyStopping``); their classes and arguments
+        are part of the cache key (:func:`callback_config`).
     cache : bool or path
         True (default) uses :func:`default_cache_dir`; a path uses that folder; False disables it.
         Entries are keyed by :func:`cache_key`; a corrupt or partial entry is retrained.
@@ -427,9 +560,13 @@ def train(
     Raises
     ------
     TypeError
-        If the data are not NumPy arrays, or ``strategy`` is given with a built model.
+        If the data are not NumPy arrays, ``strategy`` is given with a built model, or a
+        callback cannot be keyed by the cache (pass ``cache=False``).
     ValueError
-        If the data are not ``(N, H, W, C) float32`` or do not fit the model's input.
+        If the data are not ``(N, H, W, C) float32`` or do not fit the model's input, if
+        TensorFlow's oneDNN CPU kernels cannot run the model
+        (:func:`cae_lessons.shapes.check_cpu_kernels`), or, with a strategy, if a batch does not
+        split evenly over the replicas.
 
     Examples
     --------
@@ -460,6 +597,9 @@ def train(
     else:
         model = _compiled(model if isinstance(model, keras.Model) else model(), loss, learning_rate)
     _check_arrays(model, x_train, x_val)
+    _check_cpu_kernels(model)
+    if strategy is not None:
+        _check_replica_batches(strategy, batch_size, x_train, x_val)
 
     settings = {
         "epochs": epochs,
@@ -471,7 +611,8 @@ def train(
     entry = None
     if cache is not False:
         folder = default_cache_dir() if cache is True else Path(cache)
-        entry = folder / f"{model.name}-{cache_key(model, x_train, x_val, **settings)}"
+        key = cache_key(model, x_train, x_val, strategy=strategy, callbacks=callbacks, **settings)
+        entry = folder / f"{model.name}-{key}"
         record = _load_cached(entry, model)
         if record is not None:
             return _result(model, record, settings, cache_hit=True)

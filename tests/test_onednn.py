@@ -1,11 +1,12 @@
-"""Why the book leaves TensorFlow's oneDNN CPU kernels as TensorFlow sets them.
+"""What TensorFlow's oneDNN CPU kernels cannot run, and that the package refuses it.
 
-With ``TF_ENABLE_ONEDNN_OPTS=1`` a training step of the book's models is about twice as fast on
-our CI's AMD CPUs (``benchmarks/cpu_training.py``), but its pooling fails on shapes that the book
-teaches learners to try (an output that would be empty), where TensorFlow's default kernels
-return an empty tensor. Each case runs in a fresh process (TensorFlow reads the variable once,
-and one case kills the process). The day these tests fail, TensorFlow has fixed the kernels and
-the book can turn them on (performance page).
+TensorFlow turns these kernels on by itself on many CPUs (AVX-512 VNNI or BF16: AMD Zen 4, recent
+Intel). The package leaves that choice to TensorFlow (``TF_ENABLE_ONEDNN_OPTS`` decides) and
+guards the shapes the kernels fail on: a pooling whose output would be empty, and a 1-wide
+strided (transposed) convolution, where the default kernels compute an answer. Each case runs in
+a fresh process (TensorFlow reads the variable once, and one case kills the process). The day the
+oneDNN tests fail, TensorFlow has fixed the kernels and the guard can go
+(``shapes.cpu_kernel_problems``).
 """
 
 import os
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 
+import keras
 import pytest
 
 ZEROS = "(np.zeros((1, {0}, {0}, 1), 'f'))"
@@ -21,14 +23,31 @@ CASES = {
     # A pooling whose output would be empty (the default kernels return a (1, 0, 0, 1) tensor).
     "pool_to_empty": "keras.layers.MaxPooling2D(2)" + ZEROS.format(1),
     "pool_to_empty_stride_1": "keras.layers.MaxPooling2D(2, strides=1)" + ZEROS.format(1),
+    # A 1-wide transposed convolution with a stride (shapes.cpu_kernel_problems refuses it).
+    # A 1-wide stride-2 transposed convolution, forward and backward as a training step runs it,
+    # on inputs of 1 to 12 pixels: oneDNN corrupts the heap (glibc aborts the process).
+    "transpose_1_wide_stride_2": "[stepped(keras.layers.Conv2DTranspose(1, 1, strides=2), "
+    "np.zeros((1, n, n, 1), 'f')) for n in range(1, 13)][-1]",
+}
+EXPECTED = {
+    "pool_to_empty": "(1, 0, 0, 1)",
+    "pool_to_empty_stride_1": "(1, 0, 0, 1)",
+    "transpose_1_wide_stride_2": "(1, 24, 24, 1)",
 }
 
 
 def _run(case: str, onednn: str) -> subprocess.CompletedProcess:
     code = textwrap.dedent(
         f"""
-        import numpy as np, keras
+        import numpy as np, keras, tensorflow as tf
         from cae_lessons.config import onednn_enabled
+        def stepped(layer, x):
+            x = tf.constant(x)
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = layer(x)
+            tape.gradient(y, [x, *layer.trainable_weights])
+            return y
         assert onednn_enabled() == {onednn == "1"}
         print(tuple({CASES[case]}.shape))
         """
@@ -41,7 +60,7 @@ def _run(case: str, onednn: str) -> subprocess.CompletedProcess:
 def test_default_kernels_run_every_case(case):
     run = _run(case, "0")
     assert run.returncode == 0, run.stderr[-1500:]
-    assert run.stdout.strip() == "(1, 0, 0, 1)"
+    assert run.stdout.strip() == EXPECTED[case]
 
 
 @pytest.mark.parametrize(
@@ -49,11 +68,22 @@ def test_default_kernels_run_every_case(case):
     [
         ("pool_to_empty", "AbortedError"),
         ("pool_to_empty_stride_1", None),  # killed by SIGFPE: no Python error at all
+        ("transpose_1_wide_stride_2", "signal"),
     ],
 )
 def test_onednn_kernels_fail_where_the_default_ones_work(case, failure):
     run = _run(case, "1")
     if failure is None:
         assert run.returncode == -signal.SIGFPE
+    elif failure == "signal":  # killed (SIGABRT or SIGSEGV), no Python error
+        assert run.returncode < 0, (run.returncode, run.stderr[-500:])
     else:
         assert run.returncode == 1 and failure in run.stderr
+
+
+def test_the_package_refuses_the_case_before_tensorflow_runs_it():
+    from cae_lessons.shapes import check_cpu_kernels
+
+    layer = keras.layers.Conv2DTranspose(1, 1, strides=2)
+    with pytest.raises(ValueError, match="a 1-wide kernel with stride 2 along the height"):
+        check_cpu_kernels([layer], (4, 4, 1))

@@ -37,9 +37,15 @@ def keras_size(layer, size):
         declared = layer.compute_output_shape((1, *size, 1))[1:3]
     except ValueError:
         declared = None
+    if declared is None or min(declared) <= 0:
+        # Never run a kernel on an empty output: oneDNN's pooling aborts or dies with SIGFPE
+        # there (tests/test_onednn.py), where the default kernels return an empty tensor.
+        return None
+    if shapes.cpu_kernel_problems([layer], (*size, 1)):
+        return tuple(declared)  # the package refuses to run it: Keras' shape rule only
     try:
         real = tuple(layer(np.zeros((1, *size, 1), np.float32)).shape[1:3])
-    except (ValueError, tf.errors.InvalidArgumentError):
+    except (ValueError, tf.errors.OpError):  # InvalidArgument, or Aborted with oneDNN
         real = None
     if real is None or min(real) <= 0:
         return None
@@ -459,8 +465,11 @@ def keras_layer_shapes(input_shape, layers):
     try:
         model = keras.Sequential([keras.Input(input_shape), *layers])
         probe = keras.Model(model.inputs[0], [layer.output for layer in model.layers])
-        outputs = probe(np.zeros((1, *input_shape), np.float32))
-    except (ValueError, tf.errors.InvalidArgumentError):
+        if shapes.cpu_kernel_problems(layers, input_shape):
+            outputs = probe.outputs  # the package refuses to run it: Keras' shape rule only
+        else:
+            outputs = probe(np.zeros((1, *input_shape), np.float32))
+    except (ValueError, tf.errors.OpError):  # InvalidArgument, or Aborted with oneDNN
         return None
     found = [tuple(out.shape[1:]) for out in outputs]
     return None if any(min(s[:2]) <= 0 for s in found) else found
@@ -740,3 +749,48 @@ def test_the_output_layer_is_not_the_bottleneck_when_an_earlier_layer_is_as_smal
     result = trace(layers, (48, 48, 1))
     assert result.bottleneck is result.rows[0]
     assert result.compression_ratio == 0.25
+
+
+# ---------------------------------------------------------------- input holes
+
+
+@pytest.mark.parametrize("size", [np.int64(128), [128, 128], (np.int32(128), 128)])
+def test_size_functions_accept_what_keras_accepts(size):
+    expected = 126 if np.ndim(size) == 0 else (126, 126)
+    assert shapes.conv_output_size(size, np.int64(3)) == expected
+    assert shapes.pool_output_size(size, [2, 2]) == (64 if np.ndim(size) == 0 else (64, 64))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"kind": "conv", "filters": 0}, "filters must be None"),
+        ({"kind": "upsample", "interpolation": "bogus"}, "interpolation must be one of"),
+        ({"kind": "max_pool", "kernel_size": 2, "dilation_rate": 2}, "pooling layers have no"),
+        ({"kind": "resize"}, "needs target=\\(height, width\\)"),
+    ],
+)
+def test_layer_spec_refuses_what_keras_refuses(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        LayerSpec(**arguments)
+
+
+def test_layer_spec_keeps_numpy_filters_as_int():
+    assert LayerSpec("conv", filters=np.int64(8)).filters == 8
+    assert type(LayerSpec("conv", filters=np.int64(8)).filters) is int
+
+
+def test_diagnose_refuses_an_empty_model():
+    with pytest.raises(ValueError, match="diagnose needs at least one layer"):
+        diagnose([], (8, 8))
+
+
+def test_transpose_overlap_counts_along_one_axis():
+    with pytest.raises(TypeError, match="size must be an int"):
+        shapes.transpose_overlap((4, 4), 3, 2)
+    assert shapes.transpose_overlap(np.int64(4), 3, 2, "same") == (1, 1, 2, 1, 2, 1, 2, 1)
+
+
+def test_compatible_sizes_refuses_an_empty_range():
+    with pytest.raises(ValueError, match="got lo=10 > hi=5; swap them"):
+        shapes.compatible_sizes([LayerSpec("conv", kernel_size=3, padding="same")], 10, 5)

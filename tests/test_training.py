@@ -1,5 +1,6 @@
 """cae_lessons.training: seeded, measured, cached training."""
 
+import os
 import re
 import subprocess
 import sys
@@ -7,6 +8,7 @@ import textwrap
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from cae_lessons import training
 
@@ -262,3 +264,62 @@ def test_reconstruct_many_models_logs_no_retracing(caplog):
         for _ in range(7):
             training.reconstruct(_tiny()(), x)
     assert "retracing" not in caplog.text
+
+
+def _key(**options):
+    model = _tiny(8)()
+    x = np.zeros((4, 8, 8, 1), np.float32)
+    return training.cache_key(model, x, x, epochs=1, **options)
+
+
+def test_the_cache_key_changes_with_the_callbacks():
+    import keras
+
+    plain = _key()
+    patient = _key(callbacks=[keras.callbacks.EarlyStopping(patience=3)])
+    assert len({plain, patient, _key(callbacks=[keras.callbacks.EarlyStopping(patience=4)])}) == 3
+    assert _key(callbacks=[keras.callbacks.EarlyStopping(patience=3)]) == patient
+
+
+def test_a_callback_the_cache_cannot_key_is_refused():
+    import keras
+
+    callback = keras.callbacks.LambdaCallback(on_epoch_end=print)
+    with pytest.raises(TypeError, match="cannot key the callback LambdaCallback: its argument"):
+        _key(callbacks=[callback])
+
+
+@pytest.mark.parametrize(
+    ("field", "patch"),
+    [
+        ("onednn", lambda mp: mp.setattr("cae_lessons.config.onednn_enabled", lambda: "other")),
+        ("threads", lambda mp: mp.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4})),
+        ("device", lambda mp: mp.setattr(tf.config, "list_logical_devices", lambda kind: [kind])),
+    ],
+)
+def test_the_cache_key_changes_with_where_it_runs(field, patch, monkeypatch):
+    before, context = _key(), training.execution_context()
+    patch(monkeypatch)
+    assert training.execution_context()[field] != context[field]
+    assert _key() != before
+
+
+def test_the_cache_key_changes_with_the_cpu_kernels():
+    """Fresh processes: TensorFlow reads TF_ENABLE_ONEDNN_OPTS once, when it loads."""
+    code = textwrap.dedent(
+        """
+        import numpy as np, keras
+        from cae_lessons.training import cache_key, execution_context
+        model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(1, 3)])
+        x = np.zeros((4, 8, 8, 1), np.float32)
+        print(execution_context()["onednn"], cache_key(model, x, x, epochs=1))
+        """
+    )
+    keys = {}
+    for value in ("0", "1"):
+        env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": value, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-1500:]
+        keys[value] = run.stdout.split()[-2:]
+    assert keys["0"][0] == "False" and keys["1"][0] == "True"
+    assert keys["0"][1] != keys["1"][1]
