@@ -40,8 +40,11 @@ _METRIC_STYLE = {"MSE": ("", ".3g"), "MAE": ("", ".3g"), "PSNR": ("dB", ".2f"), 
 # --- input checks ---------------------------------------------------------------------------
 
 
-def _as_images(x, name: str, *, unit_range: bool = False) -> np.ndarray:
-    """Check that ``x`` is a finite ``(N, H, W, C)`` float array; return a float64 copy."""
+def _as_images(x, name: str, *, unit_range: bool = False, span: float = 1.0) -> np.ndarray:
+    """Check that ``x`` is a finite ``(N, H, W, C)`` float array; return a float64 copy.
+
+    With ``unit_range`` its values must lie in ``[0, span]`` (``span`` is the data range).
+    """
     if not isinstance(x, np.ndarray):
         raise TypeError(
             f"{name} must be a NumPy array of shape (N, H, W, C), got {type(x).__name__}. "
@@ -65,17 +68,18 @@ def _as_images(x, name: str, *, unit_range: bool = False) -> np.ndarray:
             f"{name} must be finite, got {bad} NaN or infinite value(s) in shape {x.shape}. "
             "A diverged model produces these: lower the learning rate or check the loss."
         )
-    if unit_range and (x.min() < 0 or x.max() > 1):
+    if unit_range and (x.min() < 0 or x.max() > span):
         raise ValueError(
-            f"{name} must lie in [0, 1] (the metrics use data_range=1), got values in "
-            f"[{x.min():.4g}, {x.max():.4g}]. Rescale it, e.g. (x - x.min()) / (x.max() - x.min())."
+            f"{name} must lie in [0, {span:g}] (data_range={span:g}), got values in "
+            f"[{x.min():.4g}, {x.max():.4g}]. Rescale it, e.g. (x - x.min()) / (x.max() - "
+            "x.min()), or pass the data_range of your images."
         )
     return x.astype(np.float64)
 
 
-def _as_pair(x_true, x_pred) -> tuple[np.ndarray, np.ndarray]:
+def _as_pair(x_true, x_pred, span: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Check a reference and a reconstruction of the same shape; return float64 copies."""
-    true = _as_images(x_true, "x_true", unit_range=True)
+    true = _as_images(x_true, "x_true", unit_range=True, span=span)
     pred = _as_images(x_pred, "x_pred")
     if true.shape != pred.shape:
         raise ValueError(
@@ -186,21 +190,41 @@ def mae(x_true, x_pred) -> np.ndarray:
     return np.mean(np.abs(pred - true), axis=(1, 2, 3))
 
 
-def psnr(x_true, x_pred) -> np.ndarray:
-    """Peak signal-to-noise ratio of each image in dB, ``10 log10(1 / MSE)`` (data_range=1).
+def _check_data_range(data_range) -> float:
+    if isinstance(data_range, bool) or not isinstance(data_range, int | float | np.number):
+        raise TypeError(
+            f"data_range must be a number (the span of possible values, 1 for images in [0, 1]), "
+            f"got {type(data_range).__name__} {data_range!r}."
+        )
+    if not np.isfinite(data_range) or data_range <= 0:
+        raise ValueError(
+            f"data_range must be a positive finite number, got {data_range!r}; the book's images "
+            "are in [0, 1], so data_range=1."
+        )
+    return float(data_range)
 
-    A perfect reconstruction (MSE 0) has PSNR ``inf``; arguments as in :func:`mse`.
+
+def psnr(x_true, x_pred, data_range: float = DATA_RANGE) -> np.ndarray:
+    """Peak signal-to-noise ratio of each image in dB, ``10 log10(data_range² / MSE)``.
+
+    A perfect reconstruction (MSE 0) has PSNR ``inf``; arguments as in :func:`mse`, and
+    ``data_range`` the span of possible values (1 for the book's images in [0, 1], as
+    scikit-image's ``data_range``).
 
     Examples
     --------
     >>> x = np.full((1, 4, 4, 1), 0.5)
     >>> psnr(x, x + 0.1).round(6)
     array([20.])
+    >>> psnr(255 * x, 255 * x + 25.5, data_range=255).round(6)
+    array([20.])
     >>> psnr(x, x)
     array([inf])
     """
+    span = _check_data_range(data_range)
+    true, pred = _as_pair(x_true, x_pred, span)
     with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(DATA_RANGE**2 / mse(x_true, x_pred))
+        return 10.0 * np.log10(span**2 / np.mean((pred - true) ** 2, axis=(1, 2, 3)))
 
 
 def ssim_win_size(height: int, width: int) -> int:
@@ -229,12 +253,13 @@ def ssim_win_size(height: int, width: int) -> int:
     return min(SSIM_WIN_SIZE, side if side % 2 else side - 1)
 
 
-def ssim(x_true, x_pred) -> np.ndarray:
-    """Structural similarity of each image (scikit-image, data_range=1).
+def ssim(x_true, x_pred, data_range: float = DATA_RANGE) -> np.ndarray:
+    """Structural similarity of each image (scikit-image).
 
-    Uses ``skimage.metrics.structural_similarity`` with ``data_range=1.0``, ``channel_axis=-1``
-    (so C=1 works unchanged; several channels are averaged) and the uniform window from
-    :func:`ssim_win_size` (7 x 7 unless the image is smaller). Arguments as in :func:`mse`.
+    Uses ``skimage.metrics.structural_similarity`` with ``data_range`` (1 for the book's images
+    in [0, 1]), ``channel_axis=-1`` (so C=1 works unchanged; several channels are averaged) and
+    the uniform window from :func:`ssim_win_size` (7 x 7 unless the image is smaller). Arguments
+    as in :func:`mse`.
 
     Examples
     --------
@@ -242,11 +267,12 @@ def ssim(x_true, x_pred) -> np.ndarray:
     >>> ssim(x, x)
     array([1.])
     """
-    true, pred = _as_pair(x_true, x_pred)
+    span = _check_data_range(data_range)
+    true, pred = _as_pair(x_true, x_pred, span)
     win_size = ssim_win_size(*true.shape[1:3])
     return np.array(
         [
-            structural_similarity(a, b, data_range=DATA_RANGE, channel_axis=-1, win_size=win_size)
+            structural_similarity(a, b, data_range=span, channel_axis=-1, win_size=win_size)
             for a, b in zip(true, pred, strict=True)
         ]
     )

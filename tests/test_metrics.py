@@ -206,7 +206,7 @@ GOOD = np.zeros((4, 8, 8, 1), dtype=np.float32)
         (GOOD, GOOD.astype(np.uint8), TypeError, "x_pred must be a float array with values in"),
         (GOOD[:0], GOOD[:0], ValueError, "one non-empty image, got shape (0, 8, 8, 1)"),
         (GOOD, np.full_like(GOOD, np.nan), ValueError, "x_pred must be finite, got 256 NaN or"),
-        (GOOD + 255, GOOD, ValueError, "x_true must lie in [0, 1] (the metrics use data_range=1)"),
+        (GOOD + 255, GOOD, ValueError, "x_true must lie in [0, 1] (data_range=1)"),
         (GOOD, GOOD[:, 2:-2, 2:-2], ValueError, "got x_true (4, 8, 8, 1) and x_pred (4, 4, 4, 1)"),
     ],
 )
@@ -450,3 +450,18 @@ def test_latent_size_to_pca_components(latent_shape, expected):
 def test_latent_size_rejects_bad_shapes(latent_shape):
     with pytest.raises(ValueError, match=re.escape(f"got {latent_shape!r}")):
         metrics.latent_size_to_pca_components(latent_shape)
+
+
+def test_psnr_and_ssim_take_the_data_range_of_other_images():
+    rng = np.random.default_rng(0)
+    x = rng.random((2, 16, 16, 1))
+    y = np.clip(x + rng.normal(0, 0.05, x.shape), 0, 1)
+    np.testing.assert_allclose(metrics.psnr(255 * x, 255 * y, data_range=255), metrics.psnr(x, y))
+    np.testing.assert_allclose(metrics.ssim(255 * x, 255 * y, data_range=255), metrics.ssim(x, y))
+
+
+@pytest.mark.parametrize(("data_range", "error"), [(0, ValueError), ("1", TypeError)])
+def test_a_data_range_that_is_no_span_is_refused(data_range, error):
+    x = np.zeros((1, 8, 8, 1))
+    with pytest.raises(error, match="data_range must be"):
+        metrics.psnr(x, x, data_range=data_range)
