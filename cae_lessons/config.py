@@ -18,6 +18,7 @@ import numpy as np
 PROFILE_VARIABLE = "CAE_LESSONS_PROFILE"
 REQUIRE_GPU_VARIABLE = "CAE_LESSONS_REQUIRE_GPU"
 PROFILES = ("quick", "full", "auto")
+SPLIT_SEED_VARIABLE = "CAE_LESSONS_SPLIT_SEED"
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,53 @@ def resolve_profile(name: str | None = None) -> Profile:
     return FULL if chosen == "full" else QUICK
 
 
+def split_seed() -> int:
+    """The seed of the train/validation/test split: ``$CAE_LESSONS_SPLIT_SEED``, default 0.
+
+    The book's numbers come from split seed 0; ``scripts/perturb.py`` sets another seed to check
+    that the chapters' claims do not hang on one particular split.
+
+    Returns
+    -------
+    int
+        A non-negative integer (0 when the variable is unset or empty).
+
+    Raises
+    ------
+    ValueError
+        If the variable is set to something other than a non-negative integer.
+
+    Examples
+    --------
+    >>> import os
+    >>> _ = os.environ.pop(SPLIT_SEED_VARIABLE, None)
+    >>> split_seed()
+    0
+    >>> os.environ[SPLIT_SEED_VARIABLE] = "3"
+    >>> split_seed()
+    3
+    >>> os.environ[SPLIT_SEED_VARIABLE] = "-1"
+    >>> split_seed()
+    Traceback (most recent call last):
+    ...
+    ValueError: CAE_LESSONS_SPLIT_SEED='-1' is not a valid split seed; expected ...
+    >>> del os.environ[SPLIT_SEED_VARIABLE]
+    """
+    value = os.environ.get(SPLIT_SEED_VARIABLE, "").strip()
+    if not value:
+        return 0
+    try:
+        seed = int(value)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise ValueError(
+            f"{SPLIT_SEED_VARIABLE}={value!r} is not a valid split seed; expected a non-negative "
+            f"integer such as 0 or 1 (unset means 0)."
+        )
+    return seed
+
+
 @dataclass(frozen=True)
 class Environment:
     """What a notebook runs on: library versions, devices and the profile."""
@@ -122,11 +170,12 @@ class Environment:
 def onednn_enabled() -> bool:
     """Whether TensorFlow runs its oneDNN CPU kernels in this process.
 
-    TensorFlow turns them on by itself on some Intel CPUs and leaves them off elsewhere;
-    ``TF_ENABLE_ONEDNN_OPTS=1`` or ``0``, set before TensorFlow is imported, decides. They round
+    TensorFlow turns them on by itself on many CPUs (those with AVX-512 VNNI or BF16: recent
+    Intel, AMD Zen 4) and leaves them off elsewhere; ``TF_ENABLE_ONEDNN_OPTS=1`` or ``0``, set
+    before TensorFlow is imported, decides. The package leaves that choice alone: they round
     differently from the default kernels, so trained numbers differ slightly between the two, and
-    they fail on some shapes this book explores (see the performance page). Used by every
-    chapter's environment report.
+    the shapes they cannot run are refused by :func:`cae_lessons.shapes.check_cpu_kernels`
+    whichever kernels are on (README, "On a CPU"). Used by every chapter's environment report.
 
     Examples
     --------

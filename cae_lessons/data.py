@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cae_lessons.config import split_seed
+
 SOURCES = ("mni152", "epi", "dicom", "dipy_t1", "dipy_b0", "dipy_aniso")
 PLANES = ("axial", "coronal", "sagittal")
 FITS = ("resize", "pad", "crop", "none")
@@ -1040,7 +1042,7 @@ def split_by_slab(
     x,
     info: SliceTable,
     fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
-    seed: int = 0,
+    seed: int | None = None,
     gap: int = 4,
 ) -> Split:
     """Split slices into train / val / test by contiguous slabs of each volume and plane.
@@ -1060,8 +1062,10 @@ def split_by_slab(
         From ``load_mri_data(..., return_info=True)``.
     fractions : (float, float, float)
         Shares of train, validation and test; must sum to 1.
-    seed : int
-        Chooses which slab of each group goes to which split.
+    seed : int, optional
+        Chooses which slab of each group goes to which split. Default:
+        ``$CAE_LESSONS_SPLIT_SEED``, or 0 when it is unset (``config.split_seed``; the book is
+        re-executed with another split to show that its claims do not hang on one).
     gap : int
         Slice positions dropped at each border between slabs.
 
@@ -1088,7 +1092,7 @@ def split_by_slab(
         raise ValueError(
             f"x has {len(x)} slices but info has {len(info)} rows; pass both from one call."
         )
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(split_seed() if seed is None else seed)
     parts: list[list[int]] = [[], [], []]
     groups: dict[tuple, list[int]] = {}
     for i, row in enumerate(info):

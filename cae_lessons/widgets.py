@@ -16,7 +16,7 @@ With ``static=True`` an explorer precomputes one PNG frame per slider value into
 picture follows the slider in a page with no kernel, such as the rendered book with its
 embedded widget state.
 
-Images are ``(N, H, W, 1) float32`` in [0, 1] (see ``DESIGN.md``); the MRI slice of the
+Images are ``(N, H, W, 1) float32`` in [0, 1] (see ``ARCHITECTURE.md``); the MRI slice of the
 receptive-field explorer is passed in by the chapter (``load_mri_data()[k]``), because this
 layer does not import :mod:`cae_lessons.data`.
 """

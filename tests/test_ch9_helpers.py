@@ -102,14 +102,14 @@ def test_the_ch3_real_fix_is_example2():
 CHAPTER_SOURCE = {
     "stride_incompatibility": [
         'x, info = load_mri_data(plane="axial", fit="crop", return_info=True)',
-        "split = split_by_slab(x, info, seed=0)",
+        "split = split_by_slab(x, info)",
         "if fix is real_fix:\n return example2()",
         'name = "example1_fix_" + fix.kind.replace("+", "_")',
         "train(build, split.x_train, split.x_val, epochs=profile.epochs, batch_size=8, seed=0)",
     ],
     "padding_bottleneck": [
         'x, info = load_mri_data(plane="axial", fit="crop", return_info=True)',
-        "split = split_by_slab(x, info, seed=0)",
+        "split = split_by_slab(x, info)",
         "train(example2, split.x_train, split.x_val, epochs=profile.epochs, batch_size=8, seed=0)",
         "block_mean(a, 2) for a in (split.x_train, split.x_val, split.x_test)",
         "FILTERS, CHANNELS = (8, 16, 32), {4: 16, 64: 1}",
@@ -120,7 +120,7 @@ CHAPTER_SOURCE = {
     ],
     "transposed_convolutions": [
         'x, info = load_mri_data(plane="axial", fit="crop", return_info=True)',
-        "split = split_by_slab(x, info, seed=0)",
+        "split = split_by_slab(x, info)",
         "filters=(16, 32),",
         'name=f"ch5_{up}_k{kernel_size}"',
         "block_mean(a, 2) for a in (split.x_train, split.x_val, split.x_test)",

@@ -99,7 +99,7 @@ def test_seed_everything_rejects_bad_seeds(seed, error, message):
 
 
 def test_import_is_cheap():
-    """`import cae_lessons` must not import TensorFlow (DESIGN.md: importing is cheap)."""
+    """`import cae_lessons` must not import TensorFlow (ARCHITECTURE.md: importing is cheap)."""
     import subprocess
     import sys
 

@@ -138,3 +138,14 @@ def test_augmentation_is_a_flip_and_a_small_shift():
 def test_as_dataset_needs_one_array():
     with pytest.raises(TypeError, match=r"needs an \(N, H, W, C\) array, got a list of 2 arrays"):
         data.as_dataset([np.zeros((4, 4, 1))] * 2, batch_size=1)
+
+
+def test_the_default_split_seed_comes_from_the_environment(monkeypatch):
+    x, info = data.load_mri_data(plane="axial", size=(32, 32), return_info=True)
+    monkeypatch.delenv("CAE_LESSONS_SPLIT_SEED", raising=False)
+    unset = data.split_by_slab(x, info)
+    monkeypatch.setenv("CAE_LESSONS_SPLIT_SEED", "1")
+    from_environment = data.split_by_slab(x, info)
+    assert np.array_equal(from_environment.x_test, data.split_by_slab(x, info, seed=1).x_test)
+    assert np.array_equal(unset.x_test, data.split_by_slab(x, info, seed=0).x_test)
+    assert not np.array_equal(unset.x_test[:5], from_environment.x_test[:5])
