@@ -10,7 +10,9 @@ EXTRAS ?= book,test
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # The second venv, for make test's oneDNN pass: Python 3.12 where it exists.
-PYTHON2 ?= $(shell command -v python3.12)
+# (one that runs: a pyenv shim for a version that is not selected exists but fails)
+PYTHON2 ?= $(shell for p in python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12); \
+	do if $$p -c "" 2>/dev/null; then echo $$p; break; fi; done)
 VENV2  := .venv-second
 BIN2   := $(VENV2)/bin
 STAMP2 := $(VENV2)/.installed-$(subst $(comma),-,$(EXTRAS))
