@@ -31,6 +31,14 @@ PERTURBED = sorted({name for env in SETTINGS.values() for name in env})
 """Variables some setting sets; removed from the inherited environment so a setting is exact."""
 
 
+def _same_data(setting: str) -> bool:
+    return "CAE_LESSONS_SPLIT_SEED" not in SETTINGS.get(setting, {})
+
+
+SAME_DATA = tuple(name for name in SETTINGS if _same_data(name))
+"""The settings that train on the book's data split: other kernels or threads, the same slices."""
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else float(f"{value:.6g}")
 
@@ -123,7 +131,7 @@ def summarize(lines: Iterable[Mapping]) -> dict:
                 result[extra] = line[extra]
     for claim in claims.values():
         claim["settings"] = {n: claim["settings"][n] for n in names if n in claim["settings"]}
-    same_data = [n for n in names if "CAE_LESSONS_SPLIT_SEED" not in SETTINGS.get(n, {})]
+    same_data = [n for n in names if _same_data(n)]
     by_index = {i: chapter for chapter, i in chapters.items()}
     checked = []
     for (chapter, cell), texts in sorted(outputs.items()):

@@ -1602,6 +1602,10 @@ def cpu_kernel_problems(model_or_layers, input_shape=None) -> tuple[str, ...]:
     return tuple(problems)
 
 
+class CpuKernelError(ValueError):
+    """A model that TensorFlow's oneDNN CPU kernels cannot run (:func:`check_cpu_kernels`)."""
+
+
 def check_cpu_kernels(model_or_layers, input_shape=None) -> None:
     """Refuse, before TensorFlow runs it, a model that oneDNN's CPU kernels cannot run.
 
@@ -1611,8 +1615,10 @@ def check_cpu_kernels(model_or_layers, input_shape=None) -> None:
 
     Raises
     ------
+    CpuKernelError
+        A ``ValueError`` naming each layer and why, with the fix.
     ValueError
-        Naming each layer and why, with the fix.
+        If :func:`trace` cannot read a layer of the model.
 
     Examples
     --------
@@ -1625,7 +1631,7 @@ def check_cpu_kernels(model_or_layers, input_shape=None) -> None:
     """
     problems = cpu_kernel_problems(model_or_layers, input_shape)
     if problems:
-        raise ValueError(
+        raise CpuKernelError(
             "This model cannot run on TensorFlow's oneDNN CPU kernels, which TensorFlow turns on "
             "by itself on many CPUs, so this package refuses it on every machine: "
             + " ".join(problems)

@@ -263,14 +263,14 @@ def _check_cpu_kernels(model) -> None:
     Only a model whose layers :func:`cae_lessons.shapes.trace` can read is checked; Keras and
     TensorFlow judge the rest.
     """
-    from cae_lessons.shapes import check_cpu_kernels, cpu_kernel_problems
+    from cae_lessons.shapes import CpuKernelError, check_cpu_kernels
 
     try:
-        problems = cpu_kernel_problems(model)
+        check_cpu_kernels(model)
+    except CpuKernelError:
+        raise
     except ValueError:  # a layer trace does not know
         return
-    if problems:
-        check_cpu_kernels(model)
 
 
 def _check_replica_batches(strategy, batch_size: int, x_train, x_val) -> None:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import json
 import math
 import numbers
@@ -536,6 +537,7 @@ def _error_text(error: BaseException, index: int | None) -> str:
     return _clip(f"{where}{type(error).__name__}: {detail}".strip(), 500)
 
 
+@functools.cache
 def _sanitizers() -> list[tuple[re.Pattern, str]]:
     lines = [line for line in SANITIZER.read_text().splitlines() if ":" in line]
     pairs = zip(lines[::2], lines[1::2], strict=True)

@@ -323,3 +323,31 @@ def test_the_cache_key_changes_with_the_cpu_kernels():
         keys[value] = run.stdout.split()[-2:]
     assert keys["0"][0] == "False" and keys["1"][0] == "True"
     assert keys["0"][1] != keys["1"][1]
+
+
+def test_a_model_the_cpu_kernels_cannot_run_is_refused_before_fit():
+    import keras
+
+    from cae_lessons.shapes import CpuKernelError
+
+    def strided_1x1():
+        layers = [
+            keras.layers.Conv2D(2, 2, strides=2),
+            keras.layers.Conv2DTranspose(1, 1, strides=2),
+        ]
+        return keras.Sequential([keras.Input((8, 8, 1)), *layers])
+
+    x = np.zeros((4, 8, 8, 1), np.float32)
+    with pytest.raises(CpuKernelError, match="a 1-wide kernel with stride 2 along the height"):
+        training.train(strided_1x1, x, x, epochs=1, cache=False, progress=False)
+
+
+def test_a_layer_trace_cannot_read_is_left_to_keras():
+    import keras
+
+    def dense():  # Dense acts on the channels: an (8, 8, 1) autoencoder trace does not read
+        return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Dense(1)])
+
+    x = np.zeros((4, 8, 8, 1), np.float32)
+    result = training.train(dense, x, x, epochs=1, batch_size=4, cache=False, progress=False)
+    assert len(result.history["loss"]) == 1
