@@ -1,6 +1,6 @@
 # cae-lessons: `make book` builds the rendered book, `make test` runs every test (CI runs it).
 # Both create .venv and install the pinned dependencies (constraints.txt) first, so a fresh clone
-# needs only Python 3.11 (and 3.12 for make test's second pass, where it exists).
+# needs only Python 3.11 (and 3.13, or else 3.12, for make test's second pass, where it exists).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -9,9 +9,11 @@ comma  := ,
 EXTRAS ?= book,test
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
-# The second venv, for make test's oneDNN pass: Python 3.12 where it exists.
-# (one that runs: a pyenv shim for a version that is not selected exists but fails)
-PYTHON2 ?= $(shell for p in python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12); \
+# The second venv, for make test's oneDNN pass: the newest Python TensorFlow supports (3.13),
+# else 3.12, where one exists (one that runs: a pyenv shim for a version that is not selected
+# exists but fails).
+PYTHON2 ?= $(shell for p in python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) \
+	python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12); \
 	do if $$p -c "" 2>/dev/null; then echo $$p; break; fi; done)
 VENV2  := .venv-second
 BIN2   := $(VENV2)/bin
@@ -44,8 +46,8 @@ book: setup
 
 ## test: set up, then lint, a warnings-as-errors book build, and two passes of the unit tests +
 ## doctests and nbval on every chapter, side by side: one with TensorFlow's default CPU kernels
-## (TF_ENABLE_ONEDNN_OPTS=0, Python 3.11), one with its oneDNN kernels (=1, Python 3.12 where
-## python3.12 exists). TensorFlow turns oneDNN on by itself on many CPUs; the book must hold
+## (TF_ENABLE_ONEDNN_OPTS=0, Python 3.11), one with its oneDNN kernels (=1, Python 3.13 or 3.12
+## where one exists). TensorFlow turns oneDNN on by itself on many CPUs; the book must hold
 ## either way.
 test: setup setup-second browser lint check-book
 	@$(MAKE) --no-print-directory -j2 -Oline pass-onednn-0 pass-onednn-1
@@ -68,7 +70,7 @@ unit: setup
 	$(BIN)/pytest
 
 # One pass: the unit tests, then every chapter, with the CPU kernels the suffix names. Pass 1
-# runs in the second venv (Python 3.12 when python3.12 exists, else the first venv).
+# runs in the second venv (Python 3.13 or 3.12 where one exists, else the first venv).
 pass-onednn-0: setup
 	TF_ENABLE_ONEDNN_OPTS=0 $(BIN)/pytest
 	TF_ENABLE_ONEDNN_OPTS=0 CAE_LESSONS_PROGRESS=0 $(BIN)/pytest -o addopts=-ra $(NBVAL) book/
@@ -76,7 +78,7 @@ pass-onednn-1: setup-second
 	TF_ENABLE_ONEDNN_OPTS=1 $(BIN2)/pytest
 	TF_ENABLE_ONEDNN_OPTS=1 CAE_LESSONS_PROGRESS=0 $(BIN2)/pytest -o addopts=-ra $(NBVAL) book/
 
-# The second venv: the same pins on Python 3.12 (requires-python is >=3.11).
+# The second venv: the same pins on Python 3.13 or 3.12 (requires-python is >=3.11).
 setup-second: $(STAMP2)
 
 $(STAMP2): pyproject.toml constraints.txt | $(STAMP)
@@ -84,7 +86,7 @@ $(STAMP2): pyproject.toml constraints.txt | $(STAMP)
 		$(PYTHON2) -m venv $(VENV2) && \
 		$(BIN2)/python -m pip install --quiet --upgrade pip && \
 		$(BIN2)/python -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"; \
-	else echo "no python3.12: the oneDNN pass runs in $(VENV) (Python 3.11)"; \
+	else echo "no python3.13 or 3.12: the oneDNN pass runs in $(VENV) (Python 3.11)"; \
 		rm -rf $(VENV2) && ln -s $(VENV) $(VENV2); fi
 	touch $@
 

@@ -35,8 +35,9 @@ def _same_data(setting: str) -> bool:
     return "CAE_LESSONS_SPLIT_SEED" not in SETTINGS.get(setting, {})
 
 
-SAME_DATA = tuple(name for name in SETTINGS if _same_data(name))
-"""The settings that train on the book's data split: other kernels or threads, the same slices."""
+def _counts(claim: Mapping, setting: str) -> bool:
+    """Whether ``setting`` tests ``claim``: a claim about the book's split only on that split."""
+    return not claim.get("about_split") or _same_data(setting)
 
 
 def _round(value: float | None) -> float | None:
@@ -109,11 +110,13 @@ def summarize(lines: Iterable[Mapping]) -> dict:
                 "cell": line["cell"],
                 "line": line["line"],
                 "test": line["test"],
+                "about_split": False,
                 "numeric": False,
                 "settings": {},
             },
         )
         claim["numeric"] = claim["numeric"] or bool(line["numeric"])
+        claim["about_split"] = claim["about_split"] or bool(line.get("about_split"))
         result = claim["settings"].get(line["setting"])
         if result is None:
             result = claim["settings"][line["setting"]] = {
@@ -176,9 +179,12 @@ def _label(claim: Mapping, width: int = 64) -> str:
     return f"{chapter}:{claim['cell']}:{claim['line']}  {test}"
 
 
-def _cell_text(result: Mapping | None) -> str:
+def _cell_text(claim: Mapping, setting: str) -> str:
+    result = claim["settings"].get(setting)
     if result is None:
         return "-"
+    if not _counts(claim, setting):
+        return "n/a"
     if not result["holds"]:
         return "FAIL"
     if result["margin_rel"] is None:
@@ -190,7 +196,7 @@ def _numeric_rows(data: Mapping) -> list[tuple[float, Mapping]]:
     """Claims with a numeric margin in some setting, smallest margin (FAIL first) first."""
     rows = []
     for claim in data["claims"]:
-        results = claim["settings"].values()
+        results = [r for n, r in claim["settings"].items() if _counts(claim, n)]
         if all(r["margin_rel"] is None for r in results):
             continue
         key = min(
@@ -220,15 +226,32 @@ def smallest_margin(data: Mapping) -> tuple[float, Mapping, str] | None:
     best = None
     for claim in data["claims"]:
         for name, result in claim["settings"].items():
-            if result["margin_rel"] is not None and (
-                best is None or result["margin_rel"] < best[0]
+            if (
+                result["margin_rel"] is not None
+                and _counts(claim, name)
+                and (best is None or result["margin_rel"] < best[0])
             ):
                 best = (result["margin_rel"], claim, name)
     return best
 
 
+def about_split(data: Mapping) -> list[Mapping]:
+    """The claims that describe the book's data split (marked ``# about this split``).
+
+    Examples
+    --------
+    >>> [c["test"] for c in about_split({"claims": [{"test": "n == 82", "about_split": True},
+    ...                                            {"test": "a < b"}]})]
+    ['n == 82']
+    """
+    return [claim for claim in data["claims"] if claim.get("about_split")]
+
+
 def failing_claims(data: Mapping) -> list[tuple[Mapping, list[str]]]:
     """Every claim that fails in some setting, with the names of those settings.
+
+    A claim about the book's split (:func:`about_split`) is held only on that split: another
+    split has other slices, and is not a setting in which it fails.
 
     Examples
     --------
@@ -236,12 +259,19 @@ def failing_claims(data: Mapping) -> list[tuple[Mapping, list[str]]]:
     >>> claim = {"test": "x < 1", "settings": settings}
     >>> [(c["test"], where) for c, where in failing_claims({"claims": [claim]})]
     [('x < 1', ['onednn'])]
+    >>> split = {"test": "n == 82", "about_split": True,
+    ...          "settings": {"default": {"holds": True}, "split_seed_1": {"holds": False}}}
+    >>> failing_claims({"claims": [split]})
+    []
     """
-    return [
-        (claim, [name for name, r in claim["settings"].items() if not r["holds"]])
-        for claim in data["claims"]
-        if not all(r["holds"] for r in claim["settings"].values())
-    ]
+    failing = []
+    for claim in data["claims"]:
+        where = [
+            name for name, r in claim["settings"].items() if not r["holds"] and _counts(claim, name)
+        ]
+        if where:
+            failing.append((claim, where))
+    return failing
 
 
 def claims_table(data: Mapping) -> str:
@@ -279,7 +309,7 @@ def claims_table(data: Mapping) -> str:
     names = list(data["settings"])
     rows = _numeric_rows(data)
     table = [["claim", *names]]
-    table += [[_label(c), *(_cell_text(c["settings"].get(n)) for n in names)] for _, c in rows]
+    table += [[_label(c), *(_cell_text(c, n) for n in names)] for _, c in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     out = [
         "  ".join(
@@ -335,9 +365,7 @@ def claims_html(data: Mapping) -> str:
     head = "".join(f"<th {number}>{html.escape(n)}</th>" for n in names)
     body = []
     for _, claim in rows:
-        cells = "".join(
-            f"<td {number}>{html.escape(_cell_text(claim['settings'].get(n)))}</td>" for n in names
-        )
+        cells = "".join(f"<td {number}>{html.escape(_cell_text(claim, n))}</td>" for n in names)
         where = f"{Path(claim['chapter']).stem}, cell {claim['cell']}, line {claim['line']}"
         body.append(
             f"<tr><td>{html.escape(where)}</td><td><code>{html.escape(claim['test'])}</code></td>"

@@ -1,7 +1,8 @@
 """The book's example autoencoders, as Keras 3 models.
 
 Each example is a small convolutional autoencoder for ``(N, H, W, C) float32`` images in [0, 1],
-compiled with ``optimizer='adam'`` and ``loss='mse'``, with readable layer names
+compiled as the source answer compiles them (``optimizer='adam'``,
+``loss='binary_crossentropy'``), with readable layer names
 (``enc_conv1``, ``enc_pool1``, ``bottleneck``, ``dec_up1``, ``output``, ...) so that
 :func:`cae_lessons.shapes.trace` tables and Keras error messages point at the right layer.
 
@@ -14,12 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+SOURCE_LOSS = "binary_crossentropy"
+"""The loss the source answer compiles its three examples with (the book trains with MSE)."""
+
 
 def _compiled(name: str, input_shape, layers):
+    """The source answer's examples: a ``keras.Input`` in place of its Keras 2 ``input_shape=``
+    argument (the same model; Keras 3 warns about the argument), compiled as the source does."""
     import keras
 
     model = keras.Sequential([keras.Input(shape=tuple(input_shape)), *layers], name=name)
-    model.compile(optimizer="adam", loss="mse")
+    model.compile(optimizer="adam", loss=SOURCE_LOSS)
     return model
 
 
@@ -38,7 +44,9 @@ def example1(input_shape=(128, 128, 1)):
     Returns
     -------
     keras.Sequential
-        Compiled with ``optimizer='adam'``, ``loss='mse'``.
+        Compiled as the source answer compiles it: ``optimizer='adam'``,
+        ``loss='binary_crossentropy'``. :func:`cae_lessons.training.train` recompiles with its own
+        ``loss`` (MSE unless told otherwise).
 
     Examples
     --------
@@ -75,7 +83,9 @@ def example2(input_shape=(128, 128, 1)):
     Returns
     -------
     keras.Sequential
-        Compiled with ``optimizer='adam'``, ``loss='mse'``.
+        Compiled as the source answer compiles it: ``optimizer='adam'``,
+        ``loss='binary_crossentropy'``. :func:`cae_lessons.training.train` recompiles with its own
+        ``loss`` (MSE unless told otherwise).
 
     Examples
     --------
@@ -113,7 +123,9 @@ def example3(input_shape=(128, 128, 1)):
     Returns
     -------
     keras.Sequential
-        Compiled with ``optimizer='adam'``, ``loss='mse'``.
+        Compiled as the source answer compiles it: ``optimizer='adam'``,
+        ``loss='binary_crossentropy'``. :func:`cae_lessons.training.train` recompiles with its own
+        ``loss`` (MSE unless told otherwise).
 
     Examples
     --------

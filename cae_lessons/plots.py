@@ -345,7 +345,7 @@ def receptive_field_overlay(
 
 # Images up to this many pixels on a side get a pixel grid in the receptive-field figure.
 GRID_LIMIT = 64
-MISMATCH_COLOUR = LINE_COLOURS[1]  # Okabe-Ito vermillion: the book's red
+MISMATCH_COLOUR = LINE_COLOURS[1]  # Okabe-Ito vermillion: the orange of the book's mismatches
 LAYER_COLOUR = LINE_COLOURS[0]
 
 
@@ -445,12 +445,12 @@ def _box_faces(x: float, height: float, width: float, depth: float):
 
 
 def shape_flow(model_or_trace, input_shape=None, *, title: str | None = None) -> Figure:
-    """The autoencoder as a row of boxes scaled to each layer's H×W×C, mismatches in red (ch. 1).
+    """The autoencoder as a row of boxes scaled to each layer's H×W×C, mismatches in orange (ch. 1).
 
     Each box is one layer's output (the first is the input): its height is proportional to H,
     its depth to W and its width to log2(C); the size is written on it. Layers that lose pixels
     (a valid convolution's trim, a floored pooling, an upsampling that does not undo its pooling)
-    are red, and so is the output box when the output shape is not the input's. Used by ch. 1
+    are orange, and so is the output box when the output shape is not the input's. Used by ch. 1
     "Shape arithmetic in one page".
 
     Parameters
@@ -492,14 +492,14 @@ def shape_flow(model_or_trace, input_shape=None, *, title: str | None = None) ->
         result = trace(model_or_trace, input_shape)
     shapes = [result.input_shape, *(row.output_shape for row in result.rows)]
     names = ["input", *(row.name for row in result.rows)]
-    red = [False, *(row.loses for row in result.rows)]
-    red[-1] = red[-1] or not result.matches_input
+    flagged = [False, *(row.loses for row in result.rows)]
+    flagged[-1] = flagged[-1] or not result.matches_input
     tallest = max(s[0] for s in shapes)
     widest = max(s[1] for s in shapes)
     deepest = max(np.log2(s[2]) + 1 for s in shapes)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(shapes)), 3.6))
     x = 0.0
-    for shape, name, bad in zip(shapes, names, red, strict=True):
+    for shape, name, bad in zip(shapes, names, flagged, strict=True):
         height = 0.15 + 0.85 * shape[0] / tallest
         width = 0.2 + 0.4 * (np.log2(shape[2]) + 1) / deepest
         depth = 0.1 + 0.3 * shape[1] / widest
@@ -523,7 +523,7 @@ def shape_flow(model_or_trace, input_shape=None, *, title: str | None = None) ->
     ax.text(
         0,
         0.82,
-        "box: height ∝ H, depth ∝ W, width ∝ log2 C;  red: loses pixels or mismatches the input",
+        "box: height ∝ H, depth ∝ W, width ∝ log2 C;  orange: loses pixels or mismatches the input",
         fontsize=7,
         color="0.3",
     )

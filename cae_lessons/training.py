@@ -330,7 +330,9 @@ def _gradient_norms(model, loss_fn):
 
     kernels = [(layer.name, w) for layer in model.layers for w in layer.trainable_weights[:1]]
 
-    @tf.function
+    # No tensor-dependent control flow: nothing for AutoGraph to convert (on Python 3.13 it cannot
+    # convert this closure and warns, then runs it as-is anyway).
+    @tf.function(autograph=False)
     def compiled(batch):
         with tf.GradientTape() as tape:
             # The mean, as fit() optimises it: a Keras loss returns one value per pixel, and the

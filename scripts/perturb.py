@@ -52,6 +52,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LOG = ROOT / "_build" / "perturb" / "claims.jsonl"
 """Default JSON-lines log: one line per recorded assert and one per executed chapter."""
 JSON_OUT = ROOT / "book" / "_static" / "perturbations.json"
+SHOWS_THE_SUMMARY = "book/appendix_reproduce.ipynb"
+"""The chapter that shows this script's summary: its asserts are about that file, not trained
+numbers, so it is not re-executed here (run it after the summary is written)."""
 """Default summary of the log, committed and shown by the appendix."""
 
 CHECKED_TAG = "nbval-check-output"
@@ -60,6 +63,22 @@ SANITIZER = ROOT / "tests" / "nbval_sanitize.cfg"
 CLAIMS_TAG = "remove-input"
 RAISES_TAG = "raises-exception"
 CELL_VARIABLE = "__claims_cell__"
+SPLIT_MARKER = "# about this split"
+"""A comment on an assert's line: the claim describes the book's data split (which slices, how
+many), so another split need not satisfy it (``claims.failing_claims`` leaves that setting out)."""
+
+
+def marked_lines(source: str) -> tuple[int, ...]:
+    """The 1-based line numbers of ``source`` that carry :data:`SPLIT_MARKER`.
+
+    Examples
+    --------
+    >>> marked_lines("assert a" + chr(10) + "assert b  # about this split")
+    (2,)
+    """
+    return tuple(i for i, line in enumerate(source.splitlines(), 1) if SPLIT_MARKER in line)
+
+
 """Kernel variable the harness sets to ``(chapter, cell index)`` before a claims cell."""
 RECORDER = "__claims__"
 """Kernel variable holding the :class:`Recorder` that rewritten asserts call."""
@@ -214,10 +233,19 @@ class Recorder:
     entries: list[dict] = field(default_factory=list)
     _pending: dict | None = None
 
-    def register(self, chapter: str, cell: int, line: int, test: str, ops) -> int:
+    def register(
+        self, chapter: str, cell: int, line: int, test: str, ops, about_split: bool = False
+    ) -> int:
         """Remember a claim's place and source when its cell is rewritten; return its key."""
         self.claims.append(
-            {"chapter": chapter, "cell": cell, "line": line, "test": test, "ops": ops}
+            {
+                "chapter": chapter,
+                "cell": cell,
+                "line": line,
+                "test": test,
+                "ops": ops,
+                "about_split": about_split,
+            }
         )
         return len(self.claims) - 1
 
@@ -231,6 +259,7 @@ class Recorder:
             "cell": claim["cell"],
             "line": claim["line"],
             "test": claim["test"],
+            "about_split": claim["about_split"],
             "ops": list(claim["ops"]) if claim["ops"] else None,
             "holds": False,
             "margin_abs": None,
@@ -323,11 +352,14 @@ class AssertRewriter(ast.NodeTransformer):
     The operands are evaluated in place (same scope, once each, left to right); unlike Python's
     chained comparison, later operands are evaluated even when an earlier pair fails, so every
     pair gets a margin. ``assert a and b`` is rewritten as two claims, ``a`` and ``b`` (both are
-    evaluated). A test that is not a comparison is passed as ``check(None, (test,))``.
+    evaluated). A test that is not a comparison is passed as ``check(None, (test,))``. An assert
+    one of whose lines is in ``marked`` (see :func:`marked_lines`) is a claim about the split.
     """
 
-    def __init__(self, recorder: Recorder, chapter: str, cell: int) -> None:
-        self.recorder, self.chapter, self.cell = recorder, chapter, cell
+    def __init__(
+        self, recorder: Recorder, chapter: str, cell: int, marked: tuple[int, ...] = ()
+    ) -> None:
+        self.recorder, self.chapter, self.cell, self.marked = recorder, chapter, cell, marked
 
     def visit_Assert(self, node: ast.Assert) -> ast.Try | list[ast.Try]:
         test = node.test
@@ -341,7 +373,10 @@ class AssertRewriter(ast.NodeTransformer):
             ops_node: ast.expr = ast.Tuple(elts=[ast.Constant(op) for op in ops], ctx=ast.Load())
         else:
             ops, operands, ops_node = None, [test], ast.Constant(None)
-        key = self.recorder.register(self.chapter, self.cell, node.lineno, ast.unparse(test), ops)
+        about_split = any(node.lineno <= n <= node.end_lineno for n in self.marked)
+        key = self.recorder.register(
+            self.chapter, self.cell, node.lineno, ast.unparse(test), ops, about_split
+        )
         check = _call("check", ops_node, ast.Tuple(elts=operands, ctx=ast.Load()))
         if node.msg is None:
             checking: ast.stmt = ast.Expr(check)
@@ -382,7 +417,7 @@ def rewrite(source: str, recorder: Recorder, chapter: str = "<cell>", cell: int 
     >>> [(e["holds"], e["margin_abs"], e["message"]) for e in recorder.entries]
     [(False, -1.0, "'no'")]
     """
-    tree = AssertRewriter(recorder, chapter, cell).visit(ast.parse(source))
+    tree = AssertRewriter(recorder, chapter, cell, marked_lines(source)).visit(ast.parse(source))
     return ast.fix_missing_locations(tree)
 
 
@@ -403,8 +438,8 @@ class ClaimsHook(ast.NodeTransformer):
             return node
         self.namespace[CELL_VARIABLE] = None
         try:
-            chapter, cell = where
-            return AssertRewriter(self.recorder, str(chapter), int(cell)).visit(node)
+            chapter, cell, marked = where
+            return AssertRewriter(self.recorder, str(chapter), int(cell), tuple(marked)).visit(node)
         except Exception as error:
             print(f"perturb: could not rewrite cell {where}: {error!r}", file=sys.stderr)
             return node
@@ -631,7 +666,8 @@ def run_chapter(
                     tags = cell.metadata.get("tags", [])
                     claims = CLAIMS_TAG in tags
                     if claims:
-                        _run_code(client, f"{CELL_VARIABLE} = {(chapter, index)!r}", index)
+                        where = (chapter, index, marked_lines(cell.source))
+                        _run_code(client, f"{CELL_VARIABLE} = {where!r}", index)
                     try:
                         client.execute_cell(cell, index)
                     except CellExecutionError:
@@ -728,7 +764,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from cae_lessons.reproduce import toc_notebooks
 
-        chapters = toc_notebooks(ROOT)
+        chapters = [p for p in toc_notebooks(ROOT) if chapter_name(p) != SHOWS_THE_SUMMARY]
 
     failed = False
     with tempfile.TemporaryDirectory(prefix="cae-perturb-") as scratch:
@@ -746,7 +782,7 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
                 failed = failed or bool(s["failing"] or s["error"])
-    data = summarize(read_log(args.log))
+    data = summarize(line for line in read_log(args.log) if line["chapter"] != SHOWS_THE_SUMMARY)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(data, indent=1) + "\n")
     print(claims_table(data))

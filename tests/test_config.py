@@ -23,10 +23,26 @@ def test_resolve_profile_reads_the_environment(monkeypatch):
     assert config.resolve_profile() is config.FULL
 
 
-def test_auto_profile_follows_the_gpu(monkeypatch):
+@pytest.mark.parametrize(("gpu", "expected"), [(True, config.FULL), (False, config.QUICK)])
+def test_auto_profile_follows_the_gpu(monkeypatch, gpu, expected):
     monkeypatch.setenv(config.PROFILE_VARIABLE, "auto")
-    expected = config.FULL if config.gpu_available() else config.QUICK
+    monkeypatch.setattr(config, "gpu_available", lambda: gpu)
     assert config.resolve_profile() is expected
+
+
+def test_gpu_available_asks_tensorflow(monkeypatch):
+    import tensorflow as tf
+
+    seen = []
+
+    def devices(kind=None):
+        seen.append(kind)
+        return ["a GPU"] if kind == "GPU" else []
+
+    monkeypatch.setattr(tf.config, "list_physical_devices", devices)
+    assert config.gpu_available() is True and seen == ["GPU"]
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [])
+    assert config.gpu_available() is False
 
 
 def test_unknown_profile_says_what_to_set(monkeypatch):
@@ -68,14 +84,28 @@ def test_environment_report_says_whether_onednn_is_on():
     assert f"oneDNN CPU kernels: {'on' if env.onednn else 'off'}" in repr(env)
 
 
-def test_require_gpu_fails_loudly_without_one(monkeypatch):
+class _Device:
+    def __init__(self, device_type):
+        self.device_type = device_type
+
+
+@pytest.mark.parametrize("kinds", [("CPU",), ("CPU", "GPU")])
+def test_require_gpu_fails_loudly_without_one(monkeypatch, kinds):
+    import tensorflow as tf
+
     monkeypatch.setenv(config.REQUIRE_GPU_VARIABLE, "1")
-    if config.gpu_available():
-        assert "GPU" in config.environment_report().devices
+    found = [_Device(kind) for kind in kinds]
+    monkeypatch.setattr(
+        tf.config,
+        "list_physical_devices",
+        lambda kind=None: [d for d in found if kind in (None, d.device_type)],
+    )
+    if "GPU" in kinds:
+        assert config.environment_report("quick").devices == kinds
     else:
-        message = "CAE_LESSONS_REQUIRE_GPU=1 but TensorFlow sees no GPU"
-        with pytest.raises(RuntimeError, match=message):
-            config.environment_report()
+        message = "CAE_LESSONS_REQUIRE_GPU=1 but TensorFlow sees no GPU (devices: ('CPU',))"
+        with pytest.raises(RuntimeError, match=re.escape(message)):
+            config.environment_report("quick")
 
 
 def test_seed_everything_repeats_numpy_and_tensorflow():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -34,7 +36,7 @@ def test_output_shape_parameters_names_and_compilation(name):
     assert model.output_shape == output_shape
     assert model.count_params() == parameters
     assert [layer.name for layer in model.layers] == NAMES[name]
-    assert model.loss == "mse"
+    assert model.loss == "binary_crossentropy"  # as the source answer compiles them
     assert isinstance(model.optimizer, keras.optimizers.Adam)
     assert trace(model).output_shape == output_shape[1:]
 
@@ -50,7 +52,11 @@ def test_forward_pass_agrees_with_trace(name):
 def test_example1_builds_but_fit_on_128_targets_raises():
     model = example1()
     x = np.zeros((2, 128, 128, 1), np.float32)
-    with pytest.raises(ValueError, match=r"Dimensions must be equal, but are 128 and 78"):
+    message = (
+        "Arguments `target` and `output` must have the same shape. Received: "
+        "target.shape=(None, 128, 128, 1), output.shape=(None, 78, 78, 1)"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         model.fit(x, x, epochs=1, verbose=0)
 
 

@@ -211,3 +211,23 @@ def test_summary_flags_checked_outputs_that_move_between_settings_on_the_same_da
     assert [(o["cell"], o["same"]) for o in data["checked_outputs"]] == [(3, False), (5, True)]
     assert [o["cell"] for o in claims.moving_outputs(data)] == [3]
     assert "differing between settings: 1\n  a: cell 3" in claims.claims_table(data)
+
+
+def test_a_claim_marked_about_the_split_is_held_only_on_the_books_split(tmp_path):
+    source = "assert n == 82  # about this split\nassert a < b"
+    lines = []
+    for setting, n in [("default", 82), ("split_seed_1", 79)]:
+        recorder = perturb.Recorder(None, setting)
+        code = perturb.rewrite(source, recorder, "book/c.ipynb")
+        exec(compile(code, "<cell>", "exec"), {perturb.RECORDER: recorder, "n": n, "a": 1, "b": 2})
+        lines += recorder.entries
+    assert [e["about_split"] for e in lines] == [True, False, True, False]
+    data = claims.summarize(lines)
+    marked, unmarked = data["claims"]
+    assert marked["about_split"] and not unmarked["about_split"]
+    assert not marked["settings"]["split_seed_1"]["holds"]
+    assert claims.about_split(data) == [marked]
+    assert claims.failing_claims(data) == []
+    # the same claim without the marker fails on the other split
+    unmarked_data = claims.summarize([{**e, "about_split": False} for e in lines])
+    assert [c["test"] for c, _ in claims.failing_claims(unmarked_data)] == ["n == 82"]

@@ -200,7 +200,18 @@ def test_mirrored_strategy_on_two_logical_cpus():
     assert out.stdout.split()[-2:] == ["2", "2"]
 
 
-def test_a_device_without_deterministic_kernels_warns_once_and_trains(images, monkeypatch):
+@pytest.fixture
+def restores_op_determinism():
+    """train()'s retry turns op determinism off; turn it back on for the tests that follow."""
+    import tensorflow as tf
+
+    yield
+    tf.config.experimental.enable_op_determinism()
+
+
+def test_a_device_without_deterministic_kernels_warns_once_and_trains(
+    images, monkeypatch, restores_op_determinism
+):
     """On a GPU some gradients have no deterministic kernel; TF then raises from fit. Simulate it:
     the first fit raises such an error, train() must warn in plain words and train again."""
     import keras
@@ -224,7 +235,6 @@ def test_a_device_without_deterministic_kernels_warns_once_and_trains(images, mo
     assert result.deterministic is False
     assert len(result.history["loss"]) == 2
     assert all(len(norms) == 3 for norms in result.gradient_norms.values())
-    tf.config.experimental.enable_op_determinism()  # restore for the tests that follow
 
 
 def test_other_training_errors_are_not_swallowed(images, monkeypatch):

@@ -26,7 +26,7 @@ def test_ci_runs_make_test_on_every_push_and_publishes_main(root):
     assert "bash .ci/run" in _runs(test)
     assert "make book" in _runs(test)
     setup = next(s for s in test["steps"] if s.get("uses", "").startswith("actions/setup-python"))
-    assert setup["with"]["python-version"].split() == ["3.12", "3.11"]  # both passes of make test
+    assert setup["with"]["python-version"].split() == ["3.13", "3.11"]  # both passes of make test
     assert "actions/upload-pages-artifact" in _uses(test)
     deploy = ci["jobs"]["deploy"]
     assert deploy["needs"] == "test"
