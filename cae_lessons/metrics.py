@@ -1113,7 +1113,118 @@ def bicubic_baseline(x, factor: int) -> Baseline:
 
 # --- several training seeds -------------------------------------------------------------------
 
-SEED_METRICS = ("PSNR", "SSIM", "HF retention")
+SEED_METRICS = ("PSNR", "SSIM", "MAE", "HF retention")
+_SEED_STYLE = {
+    "PSNR": ("dB", ".2f"),
+    "SSIM": ("", ".4f"),
+    "MAE": ("", ".4f"),
+    "HF retention": ("", ".3f"),
+}
+# Which way is better, for the metrics a verdict can rest on.
+HIGHER_IS_BETTER = {"PSNR": True, "SSIM": True, "MAE": False}
+
+
+@dataclass(frozen=True)
+class SeedVerdict:
+    """Whether one row beats another on one metric, judged over training seeds.
+
+    The difference of the two rows' means over seeds, ``a - b``, with a Welch t-interval (the
+    rows may have different seed counts and spreads). A row is called better only when the
+    interval excludes zero on its side; otherwise ``better`` is ``None``: no difference shown.
+
+    Attributes
+    ----------
+    metric, a, b : str
+    difference, low, high : float
+        ``mean(a) - mean(b)`` and its interval (infinite with fewer than two runs in a row).
+    runs : (int, int)
+        Runs behind ``a`` and ``b``.
+    confidence : float
+    better : str or None
+        ``a``, ``b`` or ``None``.
+    """
+
+    metric: str
+    a: str
+    b: str
+    difference: float
+    low: float
+    high: float
+    runs: tuple[int, int]
+    confidence: float
+    better: str | None
+
+    def __repr__(self) -> str:
+        unit, fmt = _SEED_STYLE[self.metric]
+        unit = f" {unit}" if unit else ""
+        said = f"{self.better} better" if self.better else "no difference shown"
+        level = f"{self.confidence * 100:g}%"
+        return (
+            f"{self.metric}: {self.a} − {self.b} = {self.difference:+{fmt}}{unit} "
+            f"[{self.low:+{fmt}}, {self.high:+{fmt}}] ({level} CI over {self.runs[0]} + "
+            f"{self.runs[1]} seeds): {said}"
+        )
+
+
+def seed_verdict(a, b, metric: str, *, labels=("a", "b"), confidence: float = CONFIDENCE):
+    """Judge ``a`` against ``b`` on one metric from their per-seed values (Welch's interval).
+
+    Parameters
+    ----------
+    a, b : array_like of float
+        One value per training run (each the mean over the test images), e.g.
+        ``SeedComparison.per_seed(label)[metric]``.
+    metric : {'PSNR', 'SSIM', 'MAE'}
+        Sets which direction is better (MAE: lower).
+    labels : (str, str)
+        Names of ``a`` and ``b`` in the verdict.
+    confidence : float
+
+    Returns
+    -------
+    SeedVerdict
+
+    Raises
+    ------
+    ValueError
+        For a metric without a direction, an empty or NaN input.
+
+    Examples
+    --------
+    >>> seed_verdict([25.1, 25.3, 25.2], [24.0, 24.2, 24.1], "PSNR", labels=("A", "B"))
+    PSNR: A − B = +1.10 dB [+0.87, +1.33] (95% CI over 3 + 3 seeds): A better
+    >>> seed_verdict([0.020, 0.030], [0.025, 0.026], "MAE", labels=("A", "B")).better is None
+    True
+    """
+    if metric not in HIGHER_IS_BETTER:
+        raise ValueError(
+            f"metric must be one of {tuple(HIGHER_IS_BETTER)} (metrics with a better direction), "
+            f"got {metric!r}."
+        )
+    confidence = _check_fraction(confidence, "confidence", "a level")
+    x, y = (np.asarray(v, dtype=np.float64).ravel() for v in (a, b))
+    for name, v in zip(labels, (x, y), strict=True):
+        if v.size == 0 or not np.isfinite(v).all():
+            raise ValueError(f"{name}: need at least one finite value per run, got {v.tolist()}.")
+    difference = float(x.mean() - y.mean())
+    if x.size < 2 or y.size < 2:
+        low, high = -math.inf, math.inf
+    else:
+        va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+        se = math.sqrt(va + vb)
+        if se == 0:
+            low = high = difference
+        else:
+            df = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
+            half = float(stats.t.ppf(0.5 + confidence / 2, df=df) * se)
+            low, high = difference - half, difference + half
+    if HIGHER_IS_BETTER[metric]:
+        better = labels[0] if low > 0 else labels[1] if high < 0 else None
+    else:
+        better = labels[0] if high < 0 else labels[1] if low > 0 else None
+    return SeedVerdict(
+        metric, labels[0], labels[1], difference, low, high, (x.size, y.size), confidence, better
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -1147,16 +1258,23 @@ class SeedComparison:
                 return values
         raise KeyError(f"no row {label!r}; rows are {[name for name, _ in self.rows]}.")
 
+    def verdicts(self, a: str, b: str) -> tuple[SeedVerdict, ...]:
+        """Row ``a`` against row ``b`` on PSNR, SSIM and MAE (see :func:`seed_verdict`)."""
+        x, y = self.per_seed(a), self.per_seed(b)
+        return tuple(
+            seed_verdict(x[m], y[m], m, labels=(a, b), confidence=self.confidence)
+            for m in HIGHER_IS_BETTER
+        )
+
     def summary(self) -> dict[str, dict[str, MetricSummary]]:
         """Per row and metric: mean over runs with a t-interval over runs."""
-        style = {"PSNR": ("dB", ".2f"), "SSIM": ("", ".4f"), "HF retention": ("", ".3f")}
         return {
             label: {
                 metric: summarize(
                     values[metric],
                     metric,
-                    unit=style[metric][0],
-                    fmt=style[metric][1],
+                    unit=_SEED_STYLE[metric][0],
+                    fmt=_SEED_STYLE[metric][1],
                     confidence=self.confidence,
                 )
                 for metric in SEED_METRICS
@@ -1165,7 +1283,9 @@ class SeedComparison:
         }
 
     def _table(self) -> tuple[list[str], list[list[str]], str]:
-        headers = ["model", "runs", "PSNR (dB)", "SSIM", f"HF retention (>{self.cutoff:g} Nyq.)"]
+        headers = [
+            "model", "runs", "PSNR (dB)", "SSIM", "MAE", f"HF retention (>{self.cutoff:g} Nyq.)"
+        ]  # fmt: skip
         rows = []
         for label, summaries in self.summary().items():
             shown = [s.estimate if s.n > 1 else f"{s.mean:{s.fmt}}" for s in summaries.values()]
@@ -1219,11 +1339,10 @@ def compare_over_seeds(
     >>> table = compare_over_seeds({"two runs": [(x, x + 0.1), (x, x + 0.2)], "one": (x, x + 0.1)})
     >>> table.per_seed("two runs")["PSNR"]
     array([20.        , 13.97940009])
-    >>> table
-    model     runs  PSNR (dB)              SSIM                     HF retention (>0.25 Nyq.)
-    two runs  2     16.99 [-21.26, 55.24]  0.8304 [0.0780, 1.5828]  1.000 [1.000, 1.000]
-    one       1     20.00                  0.8896                   1.000
-    (mean over runs [95% CI over training seeds])
+    >>> table.summary()["two runs"]["MAE"]
+    MAE 0.1500 [-0.4853, 0.7853] (95% CI, n=2)
+    >>> table.verdicts("two runs", "one")[0]
+    PSNR: two runs − one = -3.01 dB [-inf, +inf] (95% CI over 2 + 1 seeds): no difference shown
     """
     _check_results(results, "{label: (x_true, x_pred) or [(x_true, x_pred), ...]}")
     rows = []
@@ -1242,6 +1361,7 @@ def compare_over_seeds(
             scores = evaluate(*run)
             values["PSNR"].append(float(np.mean(scores.psnr)))
             values["SSIM"].append(float(np.mean(scores.ssim)))
+            values["MAE"].append(float(np.mean(scores.mae)))
             values["HF retention"].append(high_frequency_retention(*run, cutoff).mean)
         arrays = {metric: _read_only(np.array(v)) for metric, v in values.items()}
         rows.append((str(label), arrays))

@@ -112,8 +112,9 @@ def example2(input_shape=(128, 128, 1)):
 def example3(input_shape=(128, 128, 1)):
     """Ch. 5 (transposed convolutions): a strided convolution undone by a transposed one.
 
-    ``Conv2D(16, 3, strides=2, 'same')`` (the 64×64×16 bottleneck) →
-    ``Conv2DTranspose(16, 3, strides=2, 'same')`` → ``Conv2D(1, 3, 'same', sigmoid)``.
+    As the source answer writes it: ``Conv2D(32, 3, 'same')`` → ``Conv2D(16, 3, 'same',
+    strides=2)`` (the 64×64×16 bottleneck) → ``Conv2DTranspose(32, 3, 'same', strides=2)`` →
+    ``Conv2D(1, 3, 'same', sigmoid)``, ReLU elsewhere: 9,873 parameters.
 
     Parameters
     ----------
@@ -131,7 +132,9 @@ def example3(input_shape=(128, 128, 1)):
     --------
     >>> from cae_lessons.shapes import trace
     >>> [row.output_shape for row in trace(example3()).rows]
-    [(64, 64, 16), (128, 128, 16), (128, 128, 1)]
+    [(128, 128, 32), (64, 64, 16), (128, 128, 32), (128, 128, 1)]
+    >>> example3().count_params()
+    9873
     """
     from keras import layers
 
@@ -139,11 +142,14 @@ def example3(input_shape=(128, 128, 1)):
         "example3",
         input_shape,
         [
-            layers.Conv2D(16, 3, strides=2, padding="same", activation="relu", name="bottleneck"),
-            layers.Conv2DTranspose(
-                16, 3, strides=2, padding="same", activation="relu", name="dec_deconv1"
+            layers.Conv2D(32, (3, 3), activation="relu", padding="same", name="enc_conv1"),
+            layers.Conv2D(
+                16, (3, 3), activation="relu", padding="same", strides=(2, 2), name="bottleneck"
             ),
-            layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="output"),
+            layers.Conv2DTranspose(
+                32, (3, 3), activation="relu", padding="same", strides=(2, 2), name="dec_deconv1"
+            ),
+            layers.Conv2D(1, (3, 3), activation="sigmoid", padding="same", name="output"),
         ],
     )
 
@@ -200,6 +206,7 @@ def cae_layers(
     down="pool",
     up="upsample",
     latent_channels=None,
+    decoder_filters=None,
     fit_input="none",
 ):
     """The layer list of a symmetric CAE, as :class:`~cae_lessons.shapes.LayerSpec` (no Keras).
@@ -222,6 +229,10 @@ def cae_layers(
         ``UpSampling2D(2)`` + convolution (resize-convolution, Odena et al. 2016).
     latent_channels : int, optional
         Channels of the bottleneck convolution (default: the last of ``filters``).
+    decoder_filters : sequence of int, optional
+        Filters per decoder level, from the bottleneck up (default: ``filters`` reversed, the
+        mirror image). Ch. 5 narrows an upsampling decoder to match a transposed one's
+        multiply-accumulates.
     fit_input : {'none', 'pad', 'crop'}
         ``'pad'`` zero-pads H and W up to the next multiple of ``2 ** len(filters)`` and crops
         the output back; ``'crop'`` crops down to the multiple and zero-pads the output back (the
@@ -256,6 +267,12 @@ def cae_layers(
     _choice(fit_input, "fit_input", FIT_INPUT)
     if not filters:
         raise ValueError("filters must name at least one level, e.g. (32, 64, 128); got ().")
+    decoder = tuple(reversed(filters)) if decoder_filters is None else tuple(decoder_filters)
+    if len(decoder) != len(filters):
+        raise ValueError(
+            f"decoder_filters must name one width per level, as filters does ({len(filters)}), "
+            f"got {decoder_filters!r}; e.g. decoder_filters={tuple(reversed(filters))!r}."
+        )
     conv = {"kernel_size": kernel_size, "padding": padding}
     fit = _fit_specs(input_shape, 2 ** len(filters), fit_input)
     layers = [fit[0]] if fit else []
@@ -265,7 +282,7 @@ def cae_layers(
         if down == "pool":
             layers.append(LayerSpec("max_pool", f"enc_pool{level}", kernel_size=2))
     layers.append(LayerSpec("conv", "bottleneck", filters=latent_channels or filters[-1], **conv))
-    for level, width in enumerate(reversed(filters), start=1):
+    for level, width in enumerate(decoder, start=1):
         if up == "transpose":
             layers.append(
                 LayerSpec("conv_transpose", f"dec_deconv{level}", filters=width, strides=2, **conv)
@@ -289,6 +306,7 @@ def build_cae(
     down="pool",
     up="upsample",
     latent_channels=None,
+    decoder_filters=None,
     activation="relu",
     output_activation="sigmoid",
     fit_input="none",
@@ -356,6 +374,7 @@ def build_cae(
         "down": down,
         "up": up,
         "latent_channels": latent_channels,
+        "decoder_filters": decoder_filters,
         "fit_input": fit_input,
     }
     layers = cae_layers(shape, **settings)
@@ -377,6 +396,8 @@ def build_cae(
     if name is None:
         widths = "-".join(str(f) for f in filters)
         name = f"cae_{down}_{up}_{widths}_l{latent_channels or filters[-1]}"
+        if decoder_filters is not None:
+            name += "_d" + "-".join(str(f) for f in decoder_filters)
     model = build_model(
         core, checked, activation=activation, output_activation=output_activation, name=name
     )
@@ -487,8 +508,8 @@ class BookModel:
         Examples
         --------
         >>> from cae_lessons.config import QUICK, FULL
-        >>> ch5 = book_models()["ch5_transpose_k3"]
-        >>> ch5.seeds(QUICK), ch5.seeds(FULL)
+        >>> sweep = book_models()["cae_pool_upsample_8-16-32_l16"]
+        >>> sweep.seeds(QUICK), sweep.seeds(FULL)
         (range(0, 1), range(0, 5))
         """
         name, seeds = getattr(profile, "name", None), getattr(profile, "seeds", None)
@@ -522,20 +543,14 @@ def _ch4_sweep(down: str, channels: int):
     return build
 
 
-def _ch5_decoder(up: str):
-    def build():
-        return build_cae((64, 64, 1), filters=(16, 32), up=up, kernel_size=3, name=f"ch5_{up}_k3")
-
-    return build
-
-
 def book_models(data: str | None = None) -> dict[str, BookModel]:
-    """Every architecture that chapters 3-5 train, and example 3, by model name (ch. 9).
+    """Every architecture that chapters 3 and 4 train, and example 3, by model name (ch. 9).
 
     Chapter 3 trains its real fix as ``example2()`` and the shape-only fix of example 1; chapter
     4 trains example 2 and a 64×64 sweep of ``build_cae`` designs (max pooling or strided
-    convolutions, latent ratio 4 or 64); chapter 5 trains three equal-parameter decoders;
-    the results chapter (ch. 9) trains example 3, which chapter 5 only traces. A unit test checks
+    convolutions, latent ratio 4, 16 or 64); the results chapter (ch. 9) trains example 3, which
+    chapter 5 only traces. Chapter 5's decoders are an experiment that both chapters call
+    (:func:`cae_lessons.experiments.decoders.compare_decoders`), not a registry entry. A test checks
     that each builder gives the chapter's model name and architecture, which is what the
     training cache keys on.
 
@@ -582,17 +597,12 @@ doc='padding_bottleneck', data='axial 64×64', seeds_quick=1, seeds_full=None)
         ),
         BookModel("example3", "example 3", 5, ch5, AXIAL_128, example3),
     ]
-    for ratio, channels in {4: 16, 64: 1}.items():
+    for ratio, channels in {4: 16, 16: 4, 64: 1}.items():
         for down in ("pool", "stride"):
             name = f"cae_{down}_upsample_8-16-32_l{channels}"
             label = f"CAE {down}, ratio {ratio}"
             build = _ch4_sweep(down, channels)
             models.append(BookModel(name, label, 4, ch4, AXIAL_64, build, 1, None))
-    decoders = {"upsample": "nearest up + conv", "transpose": "transposed conv"}
-    decoders["resize_conv"] = "bilinear resize-conv"
-    for up, label in decoders.items():
-        build = _ch5_decoder(up)
-        models.append(BookModel(f"ch5_{up}_k3", label, 5, ch5, AXIAL_64, build, 1, None))
     return {m.name: m for m in models if data is None or m.data == data}
 
 

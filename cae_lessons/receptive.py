@@ -290,6 +290,46 @@ def support(steps: Sequence[AxisStep], index: int) -> tuple[int, int] | None:
     return _support_hull(tuple(steps), len(steps) - 1, index, {})
 
 
+def read_positions(steps: Sequence[AxisStep], units: Sequence[int] | None = None) -> np.ndarray:
+    """Input positions that at least one of ``units`` of the last layer reads, exactly.
+
+    Follows every unit's taps back to the input along one axis, dropping taps on the padding:
+    the rows a floored stride drops, the gaps a stride larger than the kernel skips and the
+    units a transposed convolution leaves to its bias stay unread. Used by ch. 1 (the pixels no
+    output sees) and by :mod:`cae_lessons.boundary`.
+
+    Parameters
+    ----------
+    steps : sequence of AxisStep
+        One step per layer, in order; at least one.
+    units : sequence of int, optional
+        Positions in the last layer's output (default: all of them).
+
+    Returns
+    -------
+    (n_in,) bool
+        True where the first layer's input position is read.
+
+    Examples
+    --------
+    A 3-wide window with stride 2 over 8 positions has 3 units, the last reading 4-6:
+
+    >>> steps = [AxisStep("window", 8, 3, kernel_size=3, strides=2)]
+    >>> read_positions(steps).astype(int)
+    array([1, 1, 1, 1, 1, 1, 1, 0])
+    >>> read_positions(steps, units=[0]).astype(int)
+    array([1, 1, 1, 0, 0, 0, 0, 0])
+    """
+    if not steps:
+        raise ValueError("read_positions needs at least one AxisStep; got none.")
+    needed = set(range(steps[-1].n_out)) if units is None else {int(u) for u in units}
+    for step in reversed(steps):
+        needed = {m for i in needed for m in step.taps(i) if 0 <= m < step.n_in}
+    read = np.zeros(steps[0].n_in, bool)
+    read[sorted(needed)] = True
+    return read
+
+
 @dataclass(frozen=True)
 class EmpiricalReceptiveField:
     """Input pixels reaching one unit, measured with gradients.

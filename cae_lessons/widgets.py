@@ -38,6 +38,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from cae_lessons import metrics, plots
+from cae_lessons.receptive import read_positions
 from cae_lessons.shapes import LayerSpec, ShapeTrace, trace
 
 KERNEL_SIZES = (1, 2, 3, 4, 5, 7)
@@ -257,15 +258,7 @@ def unseen_pixels(result: ShapeTrace) -> np.ndarray:
     >>> unseen_pixels(t)[:, 0].astype(int)
     array([0, 0, 0, 0, 0, 0, 0, 1])
     """
-    seen = []
-    for steps in result.steps:
-        needed = set(range(steps[-1].n_out))
-        for step in reversed(steps):
-            needed = {m for i in needed for m in step.taps(i) if 0 <= m < step.n_in}
-        axis = np.zeros(steps[0].n_in, bool)
-        axis[sorted(needed)] = True
-        seen.append(axis)
-    return ~np.outer(*seen)
+    return ~np.outer(*(read_positions(steps) for steps in result.steps))
 
 
 @dataclass(frozen=True)

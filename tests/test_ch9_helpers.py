@@ -47,34 +47,23 @@ def _ch4_sweep(down, channels):
     return build_cae((64, 64, 1), filters=(8, 16, 32), down=down, latent_channels=channels)
 
 
-def _ch5(up, kernel_size=3):
-    return build_cae(
-        (64, 64, 1),
-        filters=(16, 32),
-        up=up,
-        kernel_size=kernel_size,
-        name=f"ch5_{up}_k{kernel_size}",
-    )
-
-
 CHAPTER_CALLS = {
     "example2": example2,
     "example1_fix_crop_or_pad_output": lambda: _ch3_fix("crop_or_pad_output"),
     "example3": models.example3,
     "cae_pool_upsample_8-16-32_l16": lambda: _ch4_sweep("pool", 16),
     "cae_stride_upsample_8-16-32_l16": lambda: _ch4_sweep("stride", 16),
+    "cae_pool_upsample_8-16-32_l4": lambda: _ch4_sweep("pool", 4),
+    "cae_stride_upsample_8-16-32_l4": lambda: _ch4_sweep("stride", 4),
     "cae_pool_upsample_8-16-32_l1": lambda: _ch4_sweep("pool", 1),
     "cae_stride_upsample_8-16-32_l1": lambda: _ch4_sweep("stride", 1),
-    "ch5_upsample_k3": lambda: _ch5("upsample"),
-    "ch5_transpose_k3": lambda: _ch5("transpose"),
-    "ch5_resize_conv_k3": lambda: _ch5("resize_conv"),
 }
 
 
 def test_book_models_lists_every_chapter_model_once_by_data_then_chapter():
     registry = book_models()
     assert list(registry) == list(CHAPTER_CALLS)
-    assert [m.chapter for m in registry.values()] == [4, 3, 5, 4, 4, 4, 4, 5, 5, 5]
+    assert [m.chapter for m in registry.values()] == [4, 3, 5, 4, 4, 4, 4, 4, 4]
     assert all(name == m.name for name, m in registry.items())
     assert len({m.label for m in registry.values()}) == len(registry)
 
@@ -112,20 +101,11 @@ CHAPTER_SOURCE = {
         "split = split_by_slab(x, info)",
         "train(example2, split.x_train, split.x_val, epochs=profile.epochs, batch_size=8, seed=0)",
         "block_mean(a, 2) for a in (split.x_train, split.x_val, split.x_test)",
-        "FILTERS, CHANNELS = (8, 16, 32), {4: 16, 64: 1}",
+        "FILTERS, CHANNELS = (8, 16, 32), {4: 16, 16: 4, 64: 1}",
         "build_cae((64, 64, 1), filters=FILTERS, down=down, latent_channels=channels)",
         "train(build, x_train, x_val, epochs=profile.epochs, batch_size=8, seed=seed)",
         'seeds = range(1 if profile.name == "quick" else profile.seeds)',
         "cae_run(down, channels, seed) for seed in seeds",
-    ],
-    "transposed_convolutions": [
-        'x, info = load_mri_data(plane="axial", fit="crop", return_info=True)',
-        "split = split_by_slab(x, info)",
-        "filters=(16, 32),",
-        'name=f"ch5_{up}_k{kernel_size}"',
-        "block_mean(a, 2) for a in (split.x_train, split.x_val, split.x_test)",
-        'seeds = range(1 if profile.name == "quick" else profile.seeds)',
-        "lambda: cae(up, size=64), x_train, x_val, epochs=profile.epochs, batch_size=8, seed=seed",
     ],
 }
 
@@ -145,8 +125,6 @@ def test_chapters_still_train_what_the_registry_assumes(chapter):
 def test_seeds_follow_the_chapters_per_profile():
     registry = book_models()
     assert registry["example2"].seeds(QUICK) == registry["example2"].seeds(FULL) == range(1)
-    assert registry["ch5_upsample_k3"].seeds(QUICK) == range(1)
-    assert registry["ch5_upsample_k3"].seeds(FULL) == range(FULL.seeds)
     sweep = registry["cae_pool_upsample_8-16-32_l1"]
     assert sweep.seeds(QUICK) == range(1) and sweep.seeds(FULL) == range(FULL.seeds)
 
@@ -159,7 +137,7 @@ def test_seeds_rejects_anything_but_a_resolved_profile(profile):
 
 def test_book_models_filters_by_data():
     assert {m.data for m in book_models(AXIAL_128).values()} == {AXIAL_128}
-    assert len(book_models(AXIAL_64)) == 7  # ch. 4 sweep (4) and ch. 5 decoders (3)
+    assert len(book_models(AXIAL_64)) == 6  # ch. 4's sweep
     assert all(m.build().input_shape == (None, 64, 64, 1) for m in book_models(AXIAL_64).values())
 
 

@@ -14,12 +14,12 @@ from cae_lessons.shapes import build_model, compatible_sizes, diagnose, trace
 EXAMPLES = {
     "example1": (example1, (None, 78, 78, 1), 5089),
     "example2": (example2, (None, 128, 128, 1), 5089),
-    "example3": (example3, (None, 128, 128, 1), 2625),
+    "example3": (example3, (None, 128, 128, 1), 9873),
 }
 NAMES = {
     "example1": ["enc_conv1", "enc_pool1", "bottleneck", "dec_up1", "output"],
     "example2": ["enc_conv1", "enc_pool1", "bottleneck", "dec_up1", "output"],
-    "example3": ["bottleneck", "dec_deconv1", "output"],
+    "example3": ["enc_conv1", "bottleneck", "dec_deconv1", "output"],
 }
 
 
