@@ -155,6 +155,57 @@ def summarize(lines: Iterable[Mapping]) -> dict:
     }
 
 
+def merge(kept: Mapping, fresh: Mapping) -> dict:
+    """``kept`` with every chapter that ``fresh`` ran replaced by ``fresh``'s record of it.
+
+    For re-running a few chapters when the log of the earlier runs is gone (a new checkout):
+    ``scripts/perturb.py --merge``. ``fresh`` must have run each of its chapters in every setting
+    ``kept`` has, so that no chapter mixes runs of two versions.
+
+    Examples
+    --------
+    >>> old = summarize([{"kind": "chapter", "setting": "default", "chapter": c, "env": {},
+    ...                   "seconds": 1.0, "claims": 0, "failing": 0, "error": None}
+    ...                  for c in ("a.ipynb", "b.ipynb")])
+    >>> new = summarize([{"kind": "chapter", "setting": "default", "chapter": "b.ipynb",
+    ...                   "env": {}, "seconds": 2.0, "claims": 0, "failing": 0, "error": None}])
+    >>> {c: s["seconds"] for c, s in merge(old, new)["settings"]["default"]["chapters"].items()}
+    {'a.ipynb': 1.0, 'b.ipynb': 2.0}
+    """
+    rerun = {c for setting in fresh["settings"].values() for c in setting.get("chapters", {})}
+    missing = sorted(
+        (name, chapter)
+        for name, setting in kept["settings"].items()
+        for chapter in rerun
+        if chapter not in fresh["settings"].get(name, {}).get("chapters", {})
+    )
+    if missing:
+        raise ValueError(
+            f"the fresh runs leave out (setting, chapter) {missing}, which the kept summary has: "
+            "re-run those chapters in every setting (--settings default,onednn,...)."
+        )
+    order: dict[str, int] = {}
+    settings = {name: dict(setting) for name, setting in kept["settings"].items()}
+    for data in (kept, fresh):
+        for setting in data["settings"].values():
+            for chapter in setting.get("chapters", {}):
+                order.setdefault(chapter, len(order))
+    for name, setting in fresh["settings"].items():
+        merged = settings.setdefault(name, {})
+        chapters = {**merged.get("chapters", {}), **setting.get("chapters", {})}
+        merged.update(setting, chapters=dict(sorted(chapters.items(), key=lambda i: order[i[0]])))
+
+    def _combined(key: str, sort_key) -> list:
+        rows = [r for r in kept[key] if r["chapter"] not in rerun] + list(fresh[key])
+        return sorted(rows, key=lambda r: (order[r["chapter"]], *sort_key(r)))
+
+    return {
+        "settings": settings,
+        "claims": _combined("claims", lambda c: (c["cell"], c["line"], c["test"])),
+        "checked_outputs": _combined("checked_outputs", lambda o: (o["cell"],)),
+    }
+
+
 def moving_outputs(data: Mapping) -> list[Mapping]:
     """The checked outputs (``nbval-check-output`` cells) whose text differs between settings.
 

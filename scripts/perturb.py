@@ -20,7 +20,9 @@ Usage::
 The log (``_build/perturb/claims.jsonl``) keeps the lines of earlier runs; rerunning a setting on
 a chapter replaces that pair's lines. At the end the whole log is summarised into
 ``book/_static/perturbations.json`` (committed; :func:`claims_table` and :func:`claims_html` show
-it) and a table of relative margins is printed, smallest first. The exit status is 1 when a claim
+it) and a table of relative margins is printed, smallest first. With ``--merge`` the chapters just
+run replace theirs in the existing JSON and the others are kept (for a checkout whose log is
+gone). The exit status is 1 when a claim
 fails or a chapter does not execute in the settings just run.
 
 The module is also loaded inside each kernel (by file path, under the name ``_cae_perturb``) for
@@ -46,7 +48,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cae_lessons.claims import PERTURBED, SETTINGS, claims_table, summarize
+from cae_lessons.claims import PERTURBED, SETTINGS, claims_table, merge, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG = ROOT / "_build" / "perturb" / "claims.jsonl"
@@ -748,6 +750,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="quick", help="CAE_LESSONS_PROFILE for the kernels")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
     parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the chapters of the existing --json that this run does not execute",
+    )
+    parser.add_argument(
         "--table-only", action="store_true", help="print the table of --json; execute nothing"
     )
     args = parser.parse_args(argv)
@@ -783,6 +790,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 failed = failed or bool(s["failing"] or s["error"])
     data = summarize(line for line in read_log(args.log) if line["chapter"] != SHOWS_THE_SUMMARY)
+    if args.merge and args.json.exists():
+        data = merge(json.loads(args.json.read_text()), data)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(data, indent=1) + "\n")
     print(claims_table(data))

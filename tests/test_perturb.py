@@ -231,3 +231,64 @@ def test_a_claim_marked_about_the_split_is_held_only_on_the_books_split(tmp_path
     # the same claim without the marker fails on the other split
     unmarked_data = claims.summarize([{**e, "about_split": False} for e in lines])
     assert [c["test"] for c, _ in claims.failing_claims(unmarked_data)] == ["n == 82"]
+
+
+def _chapter_lines(chapter: str, settings, cells) -> list[dict]:
+    lines = []
+    for setting in settings:
+        lines.append(
+            {
+                "kind": "chapter",
+                "setting": setting,
+                "chapter": chapter,
+                "env": {},
+                "seconds": 1.0,
+                "claims": len(cells),
+                "failing": 0,
+                "error": None,
+            }
+        )
+        for cell in cells:
+            lines.append(
+                {
+                    "kind": "claim",
+                    "setting": setting,
+                    "chapter": chapter,
+                    "cell": cell,
+                    "line": 1,
+                    "test": f"x{cell} < 1",
+                    "holds": True,
+                    "margin_abs": 0.5,
+                    "margin_rel": 0.5,
+                    "numeric": True,
+                }
+            )
+            lines.append(
+                {"kind": "output", "setting": setting, "chapter": chapter, "cell": cell}
+                | {"text": "3"}
+            )
+    return lines
+
+
+def test_merge_replaces_the_rerun_chapters_and_keeps_the_others_in_order():
+    both = ("default", "onednn")
+    kept = claims.summarize(
+        _chapter_lines("a.ipynb", both, [2]) + _chapter_lines("b.ipynb", both, [4, 6])
+    )
+    fresh = claims.summarize(_chapter_lines("b.ipynb", both, [5]))
+    merged = claims.merge(kept, fresh)
+    assert [(c["chapter"], c["cell"]) for c in merged["claims"]] == [("a.ipynb", 2), ("b.ipynb", 5)]
+    assert [(o["chapter"], o["cell"]) for o in merged["checked_outputs"]] == [
+        ("a.ipynb", 2),
+        ("b.ipynb", 5),
+    ]
+    assert list(merged["settings"]["onednn"]["chapters"]) == ["a.ipynb", "b.ipynb"]
+    assert merged["settings"]["default"]["chapters"]["b.ipynb"]["claims"] == 1
+
+
+def test_merge_refuses_a_chapter_rerun_in_fewer_settings_than_kept():
+    kept = claims.summarize(_chapter_lines("a.ipynb", ("default", "onednn"), [2]))
+    fresh = claims.summarize(_chapter_lines("a.ipynb", ("default",), [2]))
+    match = r"leave out \(setting, chapter\) \[\('onednn', 'a.ipynb'\)\]"
+    with pytest.raises(ValueError, match=match):
+        claims.merge(kept, fresh)
