@@ -1,20 +1,23 @@
 """Interactive explorers (ipywidgets 8): live in a kernel, static in the rendered book.
 
-- ch. 1 "Shape arithmetic in one page": :func:`receptive_field_explorer` (what one output unit
-  of a conv stack sees, which pixels no unit sees, the per-layer size table) next to
-  :func:`cae_lessons.plots.shape_flow`.
-- ch. 3-5: :func:`reconstruction_explorer` (input, output, error and a zoomed patch per model,
-  slice and epoch, with the slice's metrics).
+- ch. 1 "Shape arithmetic in one page": :func:`receptive_field_explorer` (what one unit of any
+  layer of a conv stack sees, which pixels no unit of that layer sees, the per-layer size table)
+  next to :func:`cae_lessons.plots.shape_flow`.
+- ch. 3-5 and 9: :func:`reconstruction_explorer` (input, output, error and a zoomed patch per
+  model, slice and epoch, with the slice's metrics; epochs from
+  :func:`cae_lessons.training.epoch_reconstructions`).
 
 Every explorer is an ``ipywidgets.VBox`` whose controls (``.controls``), current figure
 (``.figure``), table (``.table``) and message (``.message``) are attributes, so tests and
 chapters drive it from Python. Slider moves only redraw arrays computed beforehand: no TensorFlow
 is called (this module never imports it; pass reconstructions as arrays).
 
-With ``static=True`` an explorer precomputes one PNG frame per slider value into a
-``widgets.Stack`` whose ``selected_index`` is ``jslink``-ed to the slider (and ``Play``), so the
-picture follows the slider in a page with no kernel, such as the rendered book with its
-embedded widget state.
+With ``static=True`` an explorer precomputes one frame per combination of control values into
+nested ``widgets.Stack`` widgets whose ``selected_index`` is ``jslink``-ed to the controls (and
+``Play``), so the picture follows them in a page with no kernel, such as the rendered book with
+its embedded widget state. Reconstruction frames are palette PNGs; receptive-field frames are a
+few hundred bytes of SVG each (a box over one shared picture per layer), so every layer and both
+axes fit in the page.
 
 Images are ``(N, H, W, 1) float32`` in [0, 1] (see ``ARCHITECTURE.md``); the MRI slice of the
 receptive-field explorer is passed in by the chapter (``load_mri_data()[k]``), because this
@@ -23,6 +26,8 @@ layer does not import :mod:`cae_lessons.data`.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import io
 from collections.abc import Mapping, Sequence
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from weakref import WeakKeyDictionary
 
 import ipywidgets as widgets
+import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.artist import Artist
@@ -47,7 +53,10 @@ PADDINGS = ("valid", "same")
 MAX_LAYERS = 6
 INPUT_SIZES = (2, 128)
 DPI = 72
-MAX_FRAMES = 12
+MAX_FRAMES = 7
+"""Static receptive-field explorer: most unit positions per axis and layer."""
+SVG_WIDTH = 360
+"""Static receptive-field explorer: width of its picture on the page, in CSS px."""
 _NO_IMAGE_LEVEL = 0.5
 # figure -> (canvas size, the pixels drawn without its changing artists), see render_png
 _BACKGROUNDS: WeakKeyDictionary = WeakKeyDictionary()
@@ -56,10 +65,14 @@ _BACKGROUNDS: WeakKeyDictionary = WeakKeyDictionary()
 # --------------------------------------------------------------------------- shared helpers
 
 
-def render_png(fig: Figure, *, compress_level: int = 1, changing: Sequence[Artist] = ()) -> bytes:
+def render_png(
+    fig: Figure, *, compress_level: int = 1, changing: Sequence[Artist] = (), palette: bool = False
+) -> bytes:
     """The figure as PNG bytes at its own dpi, drawn with Agg whatever the backend.
 
-    ``compress_level`` 1 keeps a live redraw fast; static frames use 6 for smaller pages.
+    ``compress_level`` 1 keeps a live redraw fast. Static frames, embedded in the page, use
+    ``palette=True`` (256 colours, chosen per frame), which about halves their bytes with no
+    visible change (greyscale slices and one colour map need fewer colours than that), and 9.
 
     ``changing`` names the artists (images, titles) that differ between calls on the same figure.
     Everything else (axes, colour bars, outlines) is then drawn once and kept as a background, and
@@ -95,9 +108,10 @@ def render_png(fig: Figure, *, compress_level: int = 1, changing: Sequence[Artis
     else:
         canvas.draw()
     buffer = io.BytesIO()
-    Image.fromarray(np.asarray(canvas.buffer_rgba())).save(
-        buffer, format="png", compress_level=compress_level
-    )
+    picture = Image.fromarray(np.asarray(canvas.buffer_rgba()))
+    if palette:
+        picture = picture.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+    picture.save(buffer, format="png", compress_level=compress_level)
     return buffer.getvalue()
 
 
@@ -183,7 +197,7 @@ class StaticExplorer(widgets.VBox):
     """Precomputed frames in a ``Stack`` that follows its sliders in the browser, no kernel.
 
     Built by ``receptive_field_explorer(..., static=True)`` (ch. 1) and
-    ``reconstruction_explorer(..., static=True)`` (ch. 3-5).
+    ``reconstruction_explorer(..., static=True)`` (ch. 3-5, 9).
 
     Attributes
     ----------
@@ -191,8 +205,8 @@ class StaticExplorer(widgets.VBox):
         The sliders (and ``'play'``); each slider's ``index`` is the frame shown.
     stack : ipywidgets.Stack
         One child per value of the first slider (nested stacks for a second one).
-    frames : list of bytes
-        Every PNG frame, in stack order.
+    frames : list of bytes or str
+        Every frame, in stack order: PNG bytes, or SVG text (the receptive-field explorer).
     links : list of ipywidgets.Link
         The ``jslink``\\ s from the controls to the stacks' ``selected_index``.
     table : ipywidgets.HTML
@@ -204,7 +218,7 @@ class StaticExplorer(widgets.VBox):
     def __init__(self, controls, stack, frames, links, table_html: str, message: str):
         super().__init__()
         self.controls, self.stack, self.frames, self.links = controls, stack, frames, links
-        self.table = widgets.HTML(table_html)
+        self.table = widgets.HTML(table_html, layout=widgets.Layout(max_width="100%"))
         self.message = message
         self.children = [
             widgets.HBox(list(controls.values())),
@@ -232,8 +246,21 @@ def conv_stack(n_layers: int, kernel_size: int, strides: int, padding: str) -> l
     ]
 
 
-def unseen_pixels(result: ShapeTrace) -> np.ndarray:
-    """Input pixels that no unit of the last layer ever reads, exactly (ch. 1).
+def _layer_index(result: ShapeTrace, layer) -> int:
+    n = len(result.rows)
+    try:
+        if isinstance(layer, bool):
+            raise TypeError
+        return range(n)[layer]
+    except (IndexError, TypeError):
+        raise ValueError(
+            f"layer must be an index into the trace's {n} layers (0 to {n - 1}, or negative from "
+            f"the end), got {layer!r}."
+        ) from None
+
+
+def unseen_pixels(result: ShapeTrace, layer: int = -1) -> np.ndarray:
+    """Input pixels that no unit of a layer (default: the last) ever reads, exactly (ch. 1).
 
     Follows every unit's taps back to the input along each axis (a pixel is seen when both its
     row and its column are): the rows a floored stride drops, the gaps a stride larger than the
@@ -243,11 +270,13 @@ def unseen_pixels(result: ShapeTrace) -> np.ndarray:
     Parameters
     ----------
     result : ShapeTrace
+    layer : int
+        Index into ``result.rows``.
 
     Returns
     -------
     (H, W) bool
-        True where no output unit depends on the pixel.
+        True where no unit of that layer depends on the pixel.
 
     Examples
     --------
@@ -258,7 +287,8 @@ def unseen_pixels(result: ShapeTrace) -> np.ndarray:
     >>> unseen_pixels(t)[:, 0].astype(int)
     array([0, 0, 0, 0, 0, 0, 0, 1])
     """
-    return ~np.outer(*(read_positions(steps) for steps in result.steps))
+    stop = _layer_index(result, layer) + 1
+    return ~np.outer(*(read_positions(steps[:stop]) for steps in result.steps))
 
 
 @dataclass(frozen=True)
@@ -272,16 +302,18 @@ class ReceptiveFieldView:
     trace : ShapeTrace or None
         ``None`` when the combination is invalid (a size would become zero or negative).
     unit : tuple of int or None
-        ``(row, col)`` of the chosen unit in the last layer's output.
+        ``(row, col)`` of the chosen unit in the output of ``layer``.
     box : tuple of int or None
         ``(top, left, bottom, right)``, end-exclusive: the input pixels that can change the unit
         (:meth:`ShapeTrace.support`); ``None`` when no pixel reaches it or the view is invalid.
     unseen : (H, W) bool or None
-        Pixels no output unit reads (:func:`unseen_pixels`).
+        Pixels no unit of ``layer`` reads (:func:`unseen_pixels`).
     highlight : int or None
         Row of the size table to highlight: the first layer that floors, trims or crops.
     message : str
         One sentence: what the unit sees, or why the combination does not work.
+    layer : int
+        Index into ``trace.rows`` of the layer whose unit is shown (default: the last).
     """
 
     input_shape: tuple[int, int]
@@ -291,6 +323,7 @@ class ReceptiveFieldView:
     unseen: np.ndarray | None = field(repr=False, compare=False)
     highlight: int | None
     message: str
+    layer: int = -1
 
     @property
     def ok(self) -> bool:
@@ -303,50 +336,64 @@ class ReceptiveFieldView:
             return ""
         return replace(self.trace, first_problem=self.highlight)._repr_html_()
 
-    def at(self, unit: tuple[int, int]) -> ReceptiveFieldView:
-        """The same view for another unit of the last layer (no re-trace)."""
+    def at(self, unit: tuple[int, int], layer: int | None = None) -> ReceptiveFieldView:
+        """The same view for another unit, of this layer or another (no re-trace)."""
         rows = self.trace.rows
-        height, width = rows[-1].output_shape[:2]
+        index = _layer_index(self.trace, self.layer if layer is None else layer)
+        height, width = rows[index].output_shape[:2]
         if not (0 <= unit[0] < height and 0 <= unit[1] < width):
             raise ValueError(
-                f"unit must lie in the last layer's {height}×{width} output, got {unit}; use "
-                f"0 <= row < {height} and 0 <= col < {width}."
+                f"unit must lie in layer {rows[index].name!r}'s {height}×{width} output, got "
+                f"{unit}; use 0 <= row < {height} and 0 <= col < {width}."
             )
-        support = self.trace.support(len(rows) - 1, unit)
+        unseen = self.unseen if index == _layer_index(self.trace, self.layer) else None
+        view = replace(
+            self,
+            layer=index,
+            unit=tuple(unit),
+            unseen=unseen if unseen is not None else unseen_pixels(self.trace, index),
+        )
+        support = self.trace.support(index, unit)
         box = (
             None
             if support is None
             else (support[0][0], support[1][0], support[0][1], support[1][1])
         )
-        return replace(self, unit=tuple(unit), box=box, message=self._sentence(unit, box))
+        return replace(view, box=box, message=view._sentence(unit, box))
 
     def _sentence(self, unit, box) -> str:
-        last = self.trace.rows[-1]
-        where = f"Output unit (row {unit[0]}, col {unit[1]}) of {last.name!r}"
+        row = self.trace.rows[self.layer]
+        last = self.layer == len(self.trace.rows) - 1
+        where = (
+            f"{'Output unit' if last else 'Unit'} (row {unit[0]}, col {unit[1]}) of {row.name!r}"
+        )
         lost = int(self.unseen.sum())
         share = f"{lost} of {self.unseen.size} input pixels ({lost / self.unseen.size:.0%})"
         if box is None:
             seen = "is reached by no input pixel (only its bias feeds it)"
         else:
-            rf = "?" if last.receptive_field is None else "×".join(map(str, last.receptive_field))
+            rf = "?" if row.receptive_field is None else "×".join(map(str, row.receptive_field))
             top, left, bottom, right = box
             seen = (
                 f"sees input rows {top}–{bottom - 1} and columns {left}–{right - 1}, "
                 f"{bottom - top}×{right - left} px of its {rf} px receptive field (less only "
                 f"where the field hangs over the border)"
             )
-        return f"{where} {seen}. {share} reach no output unit."
+        whose = "output unit" if last else f"unit of {row.name!r}"
+        return f"{where} {seen}. {share} reach no {whose}."
 
 
-def receptive_field_view(layers, input_shape, unit=None) -> ReceptiveFieldView:
-    """Trace ``layers`` at ``input_shape`` and find what one output unit sees (ch. 1).
+def receptive_field_view(layers, input_shape, unit=None, layer: int = -1) -> ReceptiveFieldView:
+    """Trace ``layers`` at ``input_shape`` and find what one unit of one layer sees (ch. 1).
 
     Parameters
     ----------
     layers : keras.Model or sequence of LayerSpec / dict
     input_shape : (H, W)
     unit : (row, col), optional
-        In the last layer's output; default: its centre.
+        In the output of ``layer``; default: its centre.
+    layer : int
+        Index into the trace's rows; default: the last layer.
 
     Returns
     -------
@@ -359,6 +406,8 @@ def receptive_field_view(layers, input_shape, unit=None) -> ReceptiveFieldView:
     >>> view = receptive_field_view(conv_stack(2, 3, 1, "valid"), (9, 9), unit=(0, 4))
     >>> view.box
     (0, 4, 5, 9)
+    >>> view.at((0, 4), layer=0).box
+    (0, 4, 3, 7)
     >>> print(receptive_field_view(conv_stack(1, 5, 1, "valid"), (3, 3)).message)
     This combination does not work: 'conv_1' Conv2D(kernel_size=(5, 5), ...) cannot take an
     input height of 3: the output would be -1 (zero or negative). The smallest input height
@@ -370,10 +419,12 @@ def receptive_field_view(layers, input_shape, unit=None) -> ReceptiveFieldView:
         message = f"This combination does not work: {error}"
         return ReceptiveFieldView(tuple(input_shape), None, None, None, None, None, message)
     highlight = next((i for i, row in enumerate(result.rows) if row.loses), None)
+    index = _layer_index(result, layer)
     view = ReceptiveFieldView(
-        tuple(input_shape[:2]), result, None, None, unseen_pixels(result), highlight, ""
-    )
-    height, width = result.output_shape[:2]
+        tuple(input_shape[:2]), result, None, None, unseen_pixels(result, index), highlight, "",
+        index,
+    )  # fmt: skip
+    height, width = result.rows[index].output_shape[:2]
     return view.at(unit if unit is not None else (height // 2, width // 2))
 
 
@@ -404,8 +455,8 @@ class ReceptiveFieldExplorer(widgets.VBox):
     ----------
     controls : dict of str to widget
         ``'input_size'``, ``'kernel_size'``, ``'strides'``, ``'padding'``, ``'n_layers'``,
-        ``'unit_row'``, ``'unit_col'``. The architecture controls are disabled when a model is
-        given.
+        ``'layer'`` (whose unit is shown; default the last), ``'unit_row'``, ``'unit_col'``. The
+        architecture controls are disabled when a model is given.
     view : ReceptiveFieldView
         What is shown now.
     figure : matplotlib.figure.Figure
@@ -433,6 +484,7 @@ class ReceptiveFieldExplorer(widgets.VBox):
             "strides": _dropdown("strides", STRIDES, strides, disabled=fixed),
             "padding": _dropdown("padding", PADDINGS, padding, disabled=fixed),
             "n_layers": _int_slider("layers", n_layers, 1, MAX_LAYERS, disabled=fixed),
+            "layer": _dropdown("unit of layer", [("", 0)], 0),
             "unit_row": _int_slider("unit row", 0, 0, 0),
             "unit_col": _int_slider("unit col", 0, 0, 0),
         }  # fmt: skip
@@ -474,21 +526,36 @@ class ReceptiveFieldExplorer(widgets.VBox):
         return (self.controls["input_size"].value,) * 2
 
     def _rebuild(self, _change=None) -> None:
-        row, col = (self.controls[n] for n in ("unit_row", "unit_col"))
         self.view = receptive_field_view(self.layers(), self._input_shape())
         if self.view.ok:
-            height, width = self.view.trace.output_shape[:2]
+            rows = self.view.trace.rows
             self._quiet = True
-            row.max, col.max = height - 1, width - 1
-            row.value, col.value = self.view.unit
+            self.controls["layer"].options = [(row.name, i) for i, row in enumerate(rows)]
+            self.controls["layer"].value = len(rows) - 1
             self._quiet = False
+            self._follow_layer()
         self.table.value = self.view.table_html()
         self._show()
 
-    def _move(self, _change=None) -> None:
+    def _follow_layer(self) -> None:
+        """Fit the unit sliders to the chosen layer's output and centre them."""
+        row, col = (self.controls[n] for n in ("unit_row", "unit_col"))
+        layer = self.controls["layer"].value
+        height, width = self.view.trace.rows[layer].output_shape[:2]
+        self._quiet = True
+        row.max, col.max = height - 1, width - 1
+        row.value, col.value = height // 2, width // 2
+        self._quiet = False
+        self.view = self.view.at((row.value, col.value), layer=layer)
+
+    def _move(self, change=None) -> None:
         if self._quiet or not self.view.ok:
             return
-        self.view = self.view.at((self.controls["unit_row"].value, self.controls["unit_col"].value))
+        if change is not None and change["owner"] is self.controls["layer"]:
+            self._follow_layer()
+        else:
+            unit = (self.controls["unit_row"].value, self.controls["unit_col"].value)
+            self.view = self.view.at(unit)
         self._show()
 
     def _show(self) -> None:
@@ -520,7 +587,8 @@ def receptive_field_explorer(
     """Explore what one output unit sees, over a real MRI slice (ch. 1).
 
     Controls for the input size, ``kernel_size``, ``strides``, ``padding`` and the number of
-    Conv2D layers (or a given model / list of LayerSpec); sliders move the output unit. Shows the
+    Conv2D layers (or a given model / list of LayerSpec); a menu picks the layer (default: the
+    last) and sliders move its unit. Shows the
     input grid with the unit's receptive field (:meth:`ShapeTrace.support`), the pixels no output
     unit ever sees shaded (:func:`unseen_pixels`), the per-layer size table of
     :func:`cae_lessons.shapes.trace` with the first floored/cropped layer highlighted, and one
@@ -536,10 +604,11 @@ def receptive_field_explorer(
     input_size, kernel_size, strides, padding, n_layers
         Initial control values (a model's fixed input size wins over ``input_size``).
     static : bool
-        Precompute frames for a page without a kernel: the architecture is fixed and one slider
-        moves the unit along the middle output row.
+        Precompute frames for a page without a kernel: the architecture is fixed; a menu picks
+        the layer and two sliders move its unit along rows and columns. Each frame is a few
+        hundred bytes of SVG (the unit's box) over one embedded picture of the slice per layer.
     max_frames : int
-        Most frames in static mode (units evenly spaced, both ends included).
+        Static mode: most unit positions per axis and layer (evenly spaced, both ends included).
 
     Returns
     -------
@@ -573,21 +642,86 @@ def receptive_field_explorer(
     )
 
 
+def _shaded_png(image: np.ndarray | None, unseen: np.ndarray) -> bytes:
+    """The slice at input resolution, pixels no unit reads tinted orange, as PNG bytes."""
+    grey = np.repeat(fit_image(image, unseen.shape)[..., None], 3, axis=-1)
+    tint = np.array(mcolors.to_rgb(plots.LINE_COLOURS[1]))
+    rgb = np.where(unseen[..., None], 0.2 * grey + 0.8 * tint, grey)
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(255 * rgb).astype(np.uint8)).save(buffer, format="png", optimize=True)
+    return buffer.getvalue()
+
+
+def _svg_frame(view: ReceptiveFieldView, background: str) -> str:
+    """One unit's box over the layer's picture (``<use>`` of its ``<image>``), and its sentence."""
+    height, width = view.input_shape
+    box = ""
+    if view.box is not None:
+        top, left, bottom, right = view.box
+        box = (
+            f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" '
+            f'fill="none" stroke="{plots.LINE_COLOURS[4]}" stroke-width="3" '
+            'vector-effect="non-scaling-stroke"/>'
+        )
+    picture = (
+        f'<svg viewBox="0 0 {width} {height}" width="{SVG_WIDTH}" '
+        f'height="{round(SVG_WIDTH * height / width)}" role="img">'
+        f'<use href="#{background}"/>{box}</svg>'
+    )
+    return f'{picture}<p style="max-width: 40em">{html.escape(view.message)}</p>'
+
+
 def _static_receptive_field(layers, image, shape, max_frames: int) -> StaticExplorer:
     view = receptive_field_view(layers, shape)
     if not view.ok:
         return StaticExplorer({}, None, [], [], "", view.message)
-    row = view.unit[0]
-    columns = _evenly(view.trace.output_shape[1], max_frames)
-    fig = _new_overlay()
-    frames = [
-        render_png(_draw_view(fig, image, view.at((row, col))), compress_level=6) for col in columns
-    ]
-    slider = _frame_slider(f"output unit (row {row}), col", [str(c) for c in columns])
-    stack = widgets.Stack([_frame(png) for png in frames], selected_index=0)
-    links = [widgets.jslink((slider, "index"), (stack, "selected_index"))]
-    message = view.at((row, columns[0])).message.split(". ")[-1]
-    return StaticExplorer({"unit": slider}, stack, frames, links, view.table_html(), message)
+    height, width = view.input_shape
+    rows = view.trace.rows
+    definitions, frames, by_layer, links = [], [], [], []
+    # one Layout and one style for every frame and stack: a widget each would triple the models
+    # embedded in the page
+    template = widgets.HTML()
+    layout, style = template.layout, template.style
+    for layer, row in enumerate(rows):
+        at_layer = view.at((0, 0), layer=layer)
+        png = _shaded_png(image, at_layer.unseen)
+        background = f"rf-{hashlib.sha1(png).hexdigest()[:12]}"
+        definitions.append(
+            f'<image id="{background}" width="{width}" height="{height}" '
+            f'style="image-rendering: pixelated" '
+            f'href="data:image/png;base64,{base64.b64encode(png).decode()}"/>'
+        )
+        units = [_evenly(n, max_frames) for n in row.output_shape[:2]]
+        sliders = [
+            _frame_slider(f"unit {axis}", [str(u) for u in positions])
+            for axis, positions in zip(("row", "col"), units, strict=True)
+        ]
+        by_row = []
+        for r in units[0]:
+            cells = []
+            for c in units[1]:
+                frames.append(_svg_frame(at_layer.at((r, c)), background))
+                cells.append(widgets.HTML(frames[-1], layout=layout, style=style))
+            by_row.append(widgets.Stack(cells, selected_index=0, layout=layout))
+            links.append(widgets.jslink((sliders[1], "index"), (by_row[-1], "selected_index")))
+        rows_stack = widgets.Stack(by_row, selected_index=0)
+        links.append(widgets.jslink((sliders[0], "index"), (rows_stack, "selected_index")))
+        by_layer.append(widgets.VBox([widgets.HBox(sliders), rows_stack]))
+    stack = widgets.Stack(by_layer, selected_index=len(rows) - 1)
+    menu = widgets.Dropdown(
+        options=[(f"{row.name} ({row.output_shape[0]}×{row.output_shape[1]})", i)
+                 for i, row in enumerate(rows)],
+        index=len(rows) - 1,
+        description="unit of layer",
+        style=_STYLE,
+    )  # fmt: skip
+    links.append(widgets.jslink((menu, "index"), (stack, "selected_index")))
+    hidden = 'width="0" height="0" style="position: absolute"'
+    defs = f"<svg {hidden}><defs>{''.join(definitions)}</defs></svg>"
+    fit = "overflow-x: auto; max-width: 100%; line-height: 1.35; font-size: 0.9em"
+    table = f'<div style="{fit}">{view.table_html()}</div>{defs}'
+    message = view.message.split(". ")[-1]
+    return StaticExplorer({"layer": menu}, stack, frames, links, table, message)
 
 
 # --------------------------------------------------------------------------- reconstructions
@@ -640,7 +774,8 @@ def slice_metrics_html(scores: Mapping[str, metrics.Scores]) -> str:
         cells = [f"{v:{f}}" for v, f in zip(values, (".3g", ".3g", ".2f", ".4f"), strict=True)]
         rows.append("".join(f"<td>{c}</td>" for c in [html.escape(name), *cells]))
     body = "".join(f"<tr>{row}</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    spaced = 'style="border-collapse: separate; border-spacing: 14px 2px"'
+    return f"<table {spaced}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 @dataclass(frozen=True)
@@ -774,9 +909,10 @@ def reconstruction_explorer(
     error_vmax: float | None = None,
     static: bool = False,
     slices: Sequence[int] | None = None,
+    groups: Sequence[Sequence[str]] | None = None,
     max_frames: int = 6,
 ):
-    """Compare reconstructions slice by slice and epoch by epoch (ch. 3-5).
+    """Compare reconstructions slice by slice and epoch by epoch (ch. 3-5, 9).
 
     For each chosen model: the input, the output, the absolute error and a zoomed patch side by
     side (one intensity scale, one error scale for every model, slice and epoch), the slice's
@@ -797,11 +933,15 @@ def reconstruction_explorer(
         Top of the error scale; default: the largest error of the models' last epochs over all
         slices (earlier, worse epochs saturate at the top colour).
     static : bool
-        Precompute frames for a page without a kernel: one frame per slice (at most
-        ``max_frames``, evenly spaced, or ``slices``) and epoch (at most ``max_frames``, last
-        included), for ``models``.
+        Precompute frames for a page without a kernel: one frame per group of models
+        (``groups``), slice (at most ``max_frames``, evenly spaced, or ``slices``) and epoch (at
+        most ``max_frames``, last included). Each frame is a palette PNG of about 30 kB per
+        model row: mind the page's weight.
     slices : sequence of int, optional
         Static mode: the slices to offer.
+    groups : sequence of sequence of str, optional
+        Static mode: the model sets a "models" menu offers, e.g. each model alone and two side by
+        side; default: one set, ``models``.
     max_frames : int
         Static mode: most slices and most epochs.
 
@@ -820,12 +960,8 @@ def reconstruction_explorer(
     'slice 0: cae, epoch 1/2'
     """
     snapshots = _snapshots(reconstructions, x)
-    models = list(models) if models is not None else list(snapshots)
-    unknown = [name for name in models if name not in snapshots]
-    if unknown or not models:
-        raise ValueError(
-            f"models must name some of {list(snapshots)}, got {models!r}; leave it out to show all."
-        )
+    models = _model_names(snapshots, models, "models")
+    groups = [_model_names(snapshots, g, "each of groups") for g in groups or [models]]
     height, width = x.shape[1:3]
     size = max(1, min(height, width) // 4)
     patch = patch or ((height - size) // 2, (width - size) // 2, size)
@@ -836,7 +972,7 @@ def reconstruction_explorer(
         return _static_reconstructions(
             snapshots,
             x,
-            models,
+            groups,
             patch,
             error_vmax,
             slices or _evenly(len(x), max_frames),
@@ -845,29 +981,58 @@ def reconstruction_explorer(
     return ReconstructionExplorer(snapshots, x, models=models, patch=patch, error_vmax=error_vmax)
 
 
-def _static_reconstructions(snapshots, x, models, patch, error_vmax, slices, max_frames):
-    most = max(len(snapshots[name]) for name in models)
+def _model_names(snapshots, names, what: str) -> list[str]:
+    names = list(snapshots) if names is None else list(names)
+    if not names or any(name not in snapshots for name in names):
+        raise ValueError(
+            f"{what} must name some of {list(snapshots)}, got {names!r}; leave it out to show all."
+        )
+    return names
+
+
+def _static_reconstructions(snapshots, x, groups, patch, error_vmax, slices, max_frames):
+    most = max(len(snapshots[name]) for group in groups for name in group)
     epochs = _evenly(most, max_frames)
-    figure, frames, outer = None, [], []
-    for index in slices:
-        inner = []
-        for epoch in epochs:
-            panel = _panel(snapshots, x, models, index, epoch)
-            figure = _detached(_draw_panel(panel, x, index, patch, error_vmax, figure))
-            frames.append(render_png(figure, compress_level=6))
-            inner.append(_frame(frames[-1], slice_metrics_html(panel.scores)))
-        outer.append(widgets.Stack(inner, selected_index=len(epochs) - 1))
-    stack = widgets.Stack(outer, selected_index=0)
-    controls = {"slice": _frame_slider("slice", [str(i) for i in slices])}
-    links = [widgets.jslink((controls["slice"], "index"), (stack, "selected_index"))]
+    figures, frames, by_group, by_epoch = {}, [], [], []
+    for group in groups:
+        by_slice = []
+        for index in slices:
+            inner = []
+            for epoch in epochs:
+                panel = _panel(snapshots, x, group, index, epoch)
+                figure = _draw_panel(panel, x, index, patch, error_vmax, figures.get(tuple(group)))
+                figures[tuple(group)] = _detached(figure)
+                frames.append(render_png(figure, compress_level=9, palette=True))
+                inner.append(_frame(frames[-1], slice_metrics_html(panel.scores)))
+            by_epoch.append(widgets.Stack(inner, selected_index=len(epochs) - 1))
+            by_slice.append(by_epoch[-1])
+        by_group.append(widgets.Stack(by_slice, selected_index=0))
+    stack = widgets.Stack(by_group, selected_index=0)
+    controls, links = {}, []
+    if len(groups) > 1:
+        labels = [" + ".join(group) for group in groups]
+        controls["models"] = widgets.Dropdown(
+            options=[(label, i) for i, label in enumerate(labels)],
+            description="models",
+            layout=widgets.Layout(width="auto"),
+        )
+        links.append(widgets.jslink((controls["models"], "index"), (stack, "selected_index")))
+    controls["slice"] = _frame_slider("slice", [str(i) for i in slices])
+    links += [
+        widgets.jslink((controls["slice"], "index"), (by_slice, "selected_index"))
+        for by_slice in by_group
+    ]
     if len(epochs) > 1:
         controls["epoch"] = _frame_slider("epoch", [str(e + 1) for e in epochs])
         controls["epoch"].index = len(epochs) - 1
         controls["play"] = widgets.Play(len(epochs) - 1, 0, len(epochs) - 1, interval=700)
-        links.append(widgets.jslink((controls["play"], "value"), (controls["epoch"], "index")))
+        # directional: a two-way link with the Play button swallows the slider's own moves in
+        # the browser (the frames stopped following it; tests/test_browser.py)
+        links.append(widgets.jsdlink((controls["play"], "value"), (controls["epoch"], "index")))
         links += [
             widgets.jslink((controls["epoch"], "index"), (inner, "selected_index"))
-            for inner in outer
+            for inner in by_epoch
         ]
-    message = f"{', '.join(models)}: {len(slices)} slices × {len(epochs)} epochs, precomputed."
+    shown = " | ".join(", ".join(group) for group in groups)
+    message = f"{shown}: {len(slices)} slices × {len(epochs)} epochs, precomputed."
     return StaticExplorer(controls, stack, frames, links, "", message)

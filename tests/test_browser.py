@@ -4,8 +4,10 @@ Builds a throwaway one-page book (same widget configuration as ``_config.yml``) 
 that nbclient executes with its widget state stored, serves it on 127.0.0.1 and opens it in
 headless Chromium (Debian's ``chromium``, driven by Playwright; every request that leaves
 127.0.0.1 is blocked). Checks that the page has no console errors, every image loads, MathJax
-(served by the book itself) typesets its formula, the static explorer renders its slider, and
-moving the slider changes the frame. Screenshots go to ``_build/screenshots/``.
+(served by the book itself) typesets its formula, and that both static explorers follow their
+controls: the receptive-field box moves with the unit's row and column and changes with the
+layer, the reconstruction frame changes with the slice, the epoch and the models. Screenshots go
+to ``_build/screenshots/``.
 
 Needs ``apt-get install chromium`` and ``pip install playwright`` (which never downloads a
 browser here: it is pointed at ``/usr/bin/chromium``), and the embed bundle installed by
@@ -13,6 +15,7 @@ browser here: it is pointed at ``/usr/bin/chromium``), and the embed bundle inst
 """
 
 import functools
+import json
 import subprocess
 import sys
 import threading
@@ -37,6 +40,12 @@ SHOWN_FRAME_CHANGED = (
     "src => [...document.querySelectorAll('img.widget-image')]"
     ".some(i => i.offsetParent !== null && i.src !== src)"
 )
+# the receptive-field box on show: x, y, width, height of the one visible <rect>
+SHOWN_BOX = (
+    "() => [...document.querySelectorAll('svg[role=img] rect')]"
+    ".filter(r => r.getBoundingClientRect().width > 0)"
+    ".map(r => ['x', 'y', 'width', 'height'].map(a => +r.getAttribute(a)))"
+)
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -48,11 +57,16 @@ sync_api = pytest.importorskip(
 )
 
 NOTEBOOK_CELLS = [
+    "import numpy as np\n"
     "from cae_lessons.data import load_mri_data\n"
-    "from cae_lessons.widgets import receptive_field_explorer\n"
-    "x = load_mri_data(plane='axial', max_slices=2, size=(32, 32))",
+    "from cae_lessons.widgets import receptive_field_explorer, reconstruction_explorer\n"
+    "x = load_mri_data(plane='axial', max_slices=3, size=(32, 32))",
     "receptive_field_explorer(image=x[1], input_size=24, strides=2, n_layers=2, static=True,\n"
     "                         max_frames=4)",
+    "rng = np.random.default_rng(0)\n"
+    "noisy = [np.clip(x + rng.normal(0, s, x.shape), 0, 1).astype(np.float32) for s in (.2, .05)]\n"
+    "reconstruction_explorer({'noisy': noisy, 'dim': [x * 0.5, x * 0.8]}, x, static=True,\n"
+    "                        groups=[['noisy'], ['noisy', 'dim']])",
 ]
 
 
@@ -123,13 +137,18 @@ def test_page_serves_the_bundle_itself(site):
     assert (html / "_static" / "widgets" / "embed.js").stat().st_size > 1_000_000
 
 
-def test_static_explorer_renders_and_follows_its_slider_offline(site):
+def _press(page, handle, key: str = "ArrowRight") -> None:
+    handle.focus()
+    page.keyboard.press(key)
+
+
+def test_static_explorers_render_and_follow_their_controls_offline(site):
     url, _ = site
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     errors, blocked = [], []
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
         page.on("console", lambda m: m.type == "error" and errors.append(m.text))
         page.on("pageerror", lambda e: errors.append(str(e)))
 
@@ -139,38 +158,61 @@ def test_static_explorer_renders_and_follows_its_slider_offline(site):
 
         page.route(lambda u: not u.startswith("http://127.0.0.1"), offline)
         page.goto(url, wait_until="load")
-        slider = page.locator(".widget-slider").first
-        slider.wait_for(state="visible", timeout=15_000)
-        frame = page.locator(f"{FRAME}:visible").first
-        frame.wait_for(timeout=10_000)
+        page.locator(".widget-slider").first.wait_for(state="visible", timeout=15_000)
+        page.locator(f"{FRAME}:visible").first.wait_for(timeout=10_000)
         page.locator("mjx-container").first.wait_for(timeout=15_000)  # MathJax typeset offline
         loaded = page.evaluate(
             "Array.from(document.images).map(i => [i.src.slice(0, 60), i.complete && "
             "i.naturalWidth > 0])"
         )
-        page.locator(".widget-subarea").first.screenshot(path=SCREENSHOTS / "rf-static-0.png")
-        before = frame.get_attribute("src")
-        readout = page.locator(".widget-readout").first.inner_text()
-        page.locator(".noUi-handle").first.focus()
-        page.keyboard.press("ArrowRight")
-        page.wait_for_function(SHOWN_FRAME_CHANGED, arg=before, timeout=5_000)
-        after = page.locator(f"{FRAME}:visible").first.get_attribute("src")
-        moved = page.locator(".widget-readout").first.inner_text()
-        page.locator(".widget-subarea").first.screenshot(path=SCREENSHOTS / "rf-static-1.png")
+        rf, recon = (page.locator(".cell_output").nth(i) for i in (0, 1))
+
+        # receptive fields: the last layer first; its row slider, then the first layer
+        rf.screenshot(path=SCREENSHOTS / "rf-static-0.png")
+        boxes = [page.evaluate(SHOWN_BOX)]
+        row_handle = rf.locator(".noUi-handle:visible").first
+        _press(page, row_handle)
+        page.wait_for_function(
+            f"b => JSON.stringify(({SHOWN_BOX})()) !== b", arg=json.dumps(boxes[0])
+        )
+        boxes.append(page.evaluate(SHOWN_BOX))
+        rf.screenshot(path=SCREENSHOTS / "rf-static-1.png")
+        rf.locator("select").select_option(index=0)
+        page.wait_for_function(
+            f"b => JSON.stringify(({SHOWN_BOX})()) !== b", arg=json.dumps(boxes[1])
+        )
+        boxes.append(page.evaluate(SHOWN_BOX))
+        rf.screenshot(path=SCREENSHOTS / "rf-static-layer.png")
+
+        # reconstructions: slice, then epoch, then the side-by-side pair
+        sources = [recon.locator(f"{FRAME}:visible").first.get_attribute("src")]
+        for handle, key in enumerate(("ArrowRight", "ArrowLeft")):  # slice 0 -> 1, last epoch -> 1
+            _press(page, recon.locator(".noUi-handle:visible").nth(handle), key)
+            page.wait_for_function(SHOWN_FRAME_CHANGED, arg=sources[-1], timeout=5_000)
+            sources.append(recon.locator(f"{FRAME}:visible").first.get_attribute("src"))
+        recon.locator("select").select_option(index=1)
+        page.wait_for_function(SHOWN_FRAME_CHANGED, arg=sources[-1], timeout=5_000)
+        sources.append(recon.locator(f"{FRAME}:visible").first.get_attribute("src"))
+        recon.screenshot(path=SCREENSHOTS / "reconstruction-static.png")
         page.screenshot(path=SCREENSHOTS / "page.png", full_page=True)
         browser.close()
     content_errors = [e for e in errors if not any(n in e for n in THEME_NOISE)]
     assert content_errors == []
     assert loaded and all(ok for _, ok in loaded), loaded
-    assert (readout, moved) == ("0", "1")
-    assert after != before
+    assert all(len(b) == 1 for b in boxes), boxes  # one box on show at a time
+    (last, moved, first_layer) = (b[0] for b in boxes)
+    # conv_2 of two 3×3 stride-2 convs on 24: unit (0, 0) reads rows and columns 0-6
+    assert last == [0, 0, 7, 7]
+    assert moved[0] == last[0] and moved[1] != last[1] and moved[2:] == last[2:]  # row moved
+    assert first_layer[2:] == [3, 3]  # conv_1's units see 3×3 pixels
+    assert len(set(sources)) == len(sources) == 4, "slice, epoch and models each change the frame"
     assert blocked == []  # the page asked for nothing outside the book
 
 
 def test_screenshots_are_not_blank():
     from PIL import Image
 
-    shots = [SCREENSHOTS / "rf-static-0.png", SCREENSHOTS / "rf-static-1.png"]
+    shots = [SCREENSHOTS / f"rf-static-{i}.png" for i in (0, 1)]
     assert all(p.exists() for p in shots)
     first, second = (Image.open(p).convert("L") for p in shots)
     assert first.getextrema()[0] < 50 < first.getextrema()[1]  # the dark MRI background shows

@@ -117,7 +117,45 @@ def test_cache_misses_when_a_setting_changes(images, tmp_path):
     assert len(list(tmp_path.iterdir())) == 2
 
 
-@pytest.mark.parametrize("damage", ["truncate_weights", "drop_marker"])
+def test_every_epoch_can_be_reconstructed_fresh_or_from_the_cache(images, tmp_path):
+    x_val = images[1][:4]
+    first = _train(images, cache=tmp_path)
+    second = _train(images, cache=tmp_path)
+    assert len(first.epoch_weights) == len(second.epoch_weights) == 3 + 1
+    trained = training.reconstruct(first, x_val)
+    np.testing.assert_array_equal(training.reconstruct(first, x_val, epoch=3), trained)
+    untrained = training.reconstruct(first, x_val, epoch=0)
+    assert np.abs(untrained - trained).max() > 1e-3
+    np.testing.assert_array_equal(training.reconstruct(first, x_val), trained)  # put back
+    fresh, cached = (training.epoch_reconstructions(r, x_val) for r in (first, second))
+    assert len(fresh) == 3
+    for a, b in zip(fresh, cached, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_early_stopping_keeps_the_weights_of_the_epochs_it_ran(images):
+    import keras
+
+    stop = keras.callbacks.EarlyStopping(patience=0, min_delta=10.0, restore_best_weights=True)
+    result = _train(images, epochs=5, callbacks=[stop])
+    ran = len(result.history["loss"])
+    assert ran < 5 and len(result.epoch_weights) == ran + 1
+
+
+@pytest.mark.parametrize("epoch", [-1, 4, 1.5, True, "1"])
+def test_an_epoch_outside_the_run_is_refused(images, epoch):
+    result = _train(images)
+    with pytest.raises(ValueError, match=r"epoch must be an int from 0 \(before training\) to 3 "):
+        training.reconstruct(result, images[1], epoch=epoch)
+
+
+def test_an_epoch_of_a_bare_model_is_refused(images):
+    model = _train(images).model
+    with pytest.raises(ValueError, match=r"needs the TrainResult that train\(\) returned .* got "):
+        training.reconstruct(model, images[1], epoch=1)
+
+
+@pytest.mark.parametrize("damage", ["truncate_weights", "drop_marker", "truncate_epochs"])
 def test_corrupt_or_partial_entry_is_retrained_not_loaded(images, tmp_path, damage):
     first = _train(images, cache=tmp_path)
     (entry,) = tmp_path.iterdir()
@@ -127,6 +165,11 @@ def test_corrupt_or_partial_entry_is_retrained_not_loaded(images, tmp_path, dama
         with pytest.warns(
             training.CacheWarning, match=r"weights checksum mismatch\); retraining it"
         ):
+            again = _train(images, cache=tmp_path)
+    elif damage == "truncate_epochs":
+        weights = entry / "epoch_weights.npz"
+        weights.write_bytes(weights.read_bytes()[:100])
+        with pytest.warns(training.CacheWarning, match=r"epoch_weights checksum mismatch"):
             again = _train(images, cache=tmp_path)
     else:
         (entry / "COMPLETE.json").unlink()

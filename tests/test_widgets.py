@@ -19,6 +19,7 @@ from cae_lessons import metrics, plots, widgets
 from cae_lessons.data import load_mri_data
 from cae_lessons.receptive import support
 from cae_lessons.shapes import LayerSpec, trace
+from cae_lessons.widgets import conv_stack
 
 
 @pytest.fixture(scope="module")
@@ -133,17 +134,64 @@ def test_a_given_model_fixes_the_layers_and_its_input_size(x):
     assert explorer.view.box == (4, 4, 8, 8)  # unit (2, 2): pool rows 4-5, conv rows 4-7
 
 
-def test_static_receptive_field_has_one_linked_frame_per_unit(x):
+def test_static_receptive_field_moves_row_and_column_of_every_layer(x):
     static = widgets.receptive_field_explorer(
         image=x[1], input_size=24, strides=2, n_layers=2, static=True, max_frames=4
     )
-    slider = static.controls["unit"]
-    assert [label for label, _ in slider.options] == ["0", "1", "3", "4"]  # of 24 → 11 → 5
-    assert len(static.stack.children) == len(static.frames) == len(slider.options)
+    menu = static.controls["layer"]
+    assert [label for label, _ in menu.options] == ["conv_1 (11×11)", "conv_2 (5×5)"]
+    assert menu.index == 1 == static.stack.selected_index  # the last layer first
+    links = [(link.source, link.target) for link in static.links]
+    assert ((menu, "index"), (static.stack, "selected_index")) in links
+    frames = 0
+    for layer, child in enumerate(static.stack.children):
+        (row, col), rows = child.children[0].children, child.children[1]
+        assert [len(r.children) for r in rows.children] == [len(col.options)] * len(row.options)
+        assert ((row, "index"), (rows, "selected_index")) in links
+        assert all(((col, "index"), (r, "selected_index")) in links for r in rows.children)
+        frames += len(row.options) * len(col.options)
+        # the frame of unit (r, c) draws exactly the support the trace computes
+        r, c = int(row.options[-1][0]), int(col.options[0][0])
+        view = widgets.receptive_field_view(conv_stack(2, 3, 2, "valid"), (24, 24), layer=layer)
+        top, left, bottom, right = view.at((r, c)).box
+        shown = rows.children[-1].children[0].value
+        assert f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}"' in shown
+    assert len(static.frames) == frames == 4 * 4 + 4 * 4
     assert len(set(static.frames)) == len(static.frames)
-    (link,) = static.links
-    assert link.source == (slider, "index") and link.target == (static.stack, "selected_index")
+    assert static.table.value.count("<image id=") == 2  # one picture per layer, shared by frames
     assert "background" in static.table.value
+
+
+def test_the_layer_picture_tints_what_that_layer_never_reads():
+    view = widgets.receptive_field_view(conv_stack(2, 3, 2, "valid"), (8, 8), layer=0)
+    # conv_1 (3 units) reads rows 0-6; conv_2 (1 unit) reads conv_1's units 0-2, rows 0-6 too
+    assert widgets.unseen_pixels(view.trace, 0)[:, 0].tolist() == [False] * 7 + [True]
+    t = trace(conv_stack(2, 3, 3, "valid"), input_shape=(12, 12))
+    # stride 3: conv_1 has 4 units reading 0-11; conv_2 one unit reading conv_1's 0-2 = rows 0-8
+    assert widgets.unseen_pixels(t, 0)[:, 0].sum() == 0
+    assert widgets.unseen_pixels(t)[:, 0].sum() == 3
+
+
+@pytest.mark.parametrize("layer", [2, -3, 1.0, True, "conv_1"])
+def test_a_layer_outside_the_trace_is_refused(layer):
+    t = trace(conv_stack(2, 3, 1, "valid"), input_shape=(9, 9))
+    with pytest.raises(ValueError, match=r"layer must be an index into the trace's 2 layers"):
+        widgets.unseen_pixels(t, layer)
+
+
+def test_the_live_explorer_picks_the_layer_and_fits_its_sliders(x):
+    explorer = widgets.receptive_field_explorer(image=x[1], input_size=24, strides=2, n_layers=2)
+    layer, row, col = (explorer.controls[n] for n in ("layer", "unit_row", "unit_col"))
+    assert layer.options == (("conv_1", 0), ("conv_2", 1)) and layer.value == 1
+    assert (row.max, col.max) == (4, 4)
+    layer.value = 0
+    assert (row.max, col.max, explorer.view.unit) == (10, 10, (5, 5))
+    assert explorer.view.box == (10, 10, 13, 13)
+    assert explorer.message.startswith("Unit (row 5, col 5) of 'conv_1' sees input rows 10–12")
+    col.value = 0
+    assert explorer.view.box == (10, 0, 13, 3)
+    explorer.controls["n_layers"].value = 1  # a new architecture: back to its last layer
+    assert layer.options == (("conv_1", 0),) and explorer.view.layer == 0
 
 
 def test_static_mode_of_an_invalid_combination_is_a_sentence():
@@ -233,13 +281,37 @@ def test_unknown_model_names_are_refused(x, reconstructions):
 def test_static_reconstructions_nest_slices_and_epochs(x, reconstructions):
     static = widgets.reconstruction_explorer(reconstructions, x, static=True, slices=[0, 3])
     assert len(static.frames) == 2 * 2 == len(set(static.frames))
-    assert [len(inner.children) for inner in static.stack.children] == [2, 2]
+    assert "models" not in static.controls  # one group: nothing to pick
+    (by_slice,) = static.stack.children
+    assert [len(inner.children) for inner in by_slice.children] == [2, 2]
     slider, epoch, play = (static.controls[n] for n in ("slice", "epoch", "play"))
     targets = [(link.source, link.target) for link in static.links]
-    assert ((slider, "index"), (static.stack, "selected_index")) in targets
+    assert ((slider, "index"), (by_slice, "selected_index")) in targets
     assert ((play, "value"), (epoch, "index")) in targets
     assert all(((epoch, "index"), (inner, "selected_index")) in targets
-               for inner in static.stack.children)  # fmt: skip
+               for inner in by_slice.children)  # fmt: skip
+
+
+def test_static_groups_offer_each_model_alone_or_side_by_side(x, reconstructions):
+    groups = [["noisy"], ["border"], ["noisy", "border"]]
+    static = widgets.reconstruction_explorer(
+        reconstructions, x, static=True, slices=[0, 3], groups=groups
+    )
+    menu = static.controls["models"]
+    assert [label for label, _ in menu.options] == ["noisy", "border", "noisy + border"]
+    assert ((menu, "index"), (static.stack, "selected_index")) in [
+        (link.source, link.target) for link in static.links
+    ]
+    # "border" has one epoch, shown at every epoch position: 2 slices x 2 epochs per group
+    assert len(static.frames) == 3 * 2 * 2
+    assert len(set(static.frames[:4])) == 4 and len(set(static.frames[4:8])) == 2
+    tables = [frame.children[1].value for frame in static.stack.children[2].children[0].children]
+    assert all(t.count("<tr>") == 3 for t in tables)  # header + both models
+
+
+def test_unknown_names_in_groups_are_refused(x, reconstructions):
+    with pytest.raises(ValueError, match=re.escape("each of groups must name some of ['noisy'")):
+        widgets.reconstruction_explorer(reconstructions, x, static=True, groups=[["noisy", "x"]])
 
 
 # --------------------------------------------------------------------------- plots.shape_flow
