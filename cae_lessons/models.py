@@ -297,6 +297,17 @@ def cae_layers(
     return tuple([*layers, fit[1]] if fit else layers)
 
 
+def decoder_suffix(decoder_filters) -> str:
+    """What a model name gains for decoder widths other than the encoder's: ``'_d16-8'``.
+
+    Examples
+    --------
+    >>> decoder_suffix((16, 8)), decoder_suffix(None)
+    ('_d16-8', '')
+    """
+    return "" if decoder_filters is None else "_d" + "-".join(str(f) for f in decoder_filters)
+
+
 def build_cae(
     input_shape=(128, 128, 1),
     *,
@@ -396,8 +407,7 @@ def build_cae(
     if name is None:
         widths = "-".join(str(f) for f in filters)
         name = f"cae_{down}_{up}_{widths}_l{latent_channels or filters[-1]}"
-        if decoder_filters is not None:
-            name += "_d" + "-".join(str(f) for f in decoder_filters)
+        name += decoder_suffix(decoder_filters)
     model = build_model(
         core, checked, activation=activation, output_activation=output_activation, name=name
     )

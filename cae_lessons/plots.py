@@ -14,10 +14,20 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import LineCollection
-from matplotlib.colors import to_rgba
+from matplotlib.colors import ListedColormap, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon, Rectangle
 
+COLUMN_PX = 700
+"""The rendered book's text column at 1280 px: a wider figure is scaled down to it."""
+INLINE_DPI = 100
+"""Matplotlib's default dpi, which Jupyter's inline backend saves a chapter's figures at."""
+MAX_WIDTH_IN = 9.5
+"""Widest figure, in inches: 950 px at ``INLINE_DPI``, so 9-point text stays above 9 px once the
+page scales it to ``COLUMN_PX`` (:func:`smallest_text_px`; ``tests/test_book.py`` checks every
+stored figure's width)."""
+MIN_FONT_PT = 9
+"""Smallest font size any figure of the package uses."""
 ERROR_CMAP = "magma"
 IMAGE_CMAP = "gray"
 # Okabe & Ito (2008), colour-blind-safe qualitative palette.
@@ -49,8 +59,35 @@ def _as_images(images) -> list[np.ndarray]:
     return out
 
 
+def smallest_text_px(fig: Figure, *, column_px: int = COLUMN_PX, dpi: int = INLINE_DPI) -> float:
+    """Height in page pixels of the figure's smallest visible text, once shown in the book.
+
+    The figure is saved at ``dpi`` with a tight bounding box (as Jupyter's inline backend does);
+    if it is wider than ``column_px`` the page scales it down, text included.
+
+    Examples
+    --------
+    >>> fig = plt.figure(figsize=(14, 2))
+    >>> _ = fig.text(0.1, 0.5, "wide", fontsize=10), fig.text(0.9, 0.5, "figure", fontsize=10)
+    >>> round(smallest_text_px(fig), 1)  # 10 pt is 13.9 px, but 1,160 px are shown at 700
+    8.4
+    """
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width = fig.get_tightbbox(renderer).width * dpi  # inches -> px at the saving dpi
+    sizes = [
+        t.get_fontsize()
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.get_figure() is not None
+    ]
+    return float(min(sizes) * dpi / 72 * min(1.0, column_px / width))
+
+
 def _grid(n: int, ncols: int | None, size: float) -> tuple[Figure, np.ndarray]:
-    ncols = min(n, ncols or n)
+    fits = max(1, int((MAX_WIDTH_IN - 1.0) // size))  # columns that keep the text legible
+    ncols = min(n, ncols or n, fits)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(size * ncols + 1.0, size * nrows + 0.6), squeeze=False
@@ -152,7 +189,10 @@ def error_maps(
     errors = {n: np.abs(p[index] - x_true[index])[..., 0] for n, p in reconstructions.items()}
     top = vmax if vmax is not None else max(float(e.max()) for e in errors.values()) or 1.0
     n = len(reconstructions)
-    fig, axes = plt.subplots(2, n + 1, figsize=(2.6 * (n + 1) + 1.0, 5.8), squeeze=False)
+    size = min(2.6, (MAX_WIDTH_IN - 1.0) / (n + 1))
+    fig, axes = plt.subplots(
+        2, n + 1, figsize=(size * (n + 1) + 1.0, 2 * size + 0.6), squeeze=False
+    )
     axes[0, 0].imshow(x_true[index, ..., 0], cmap=IMAGE_CMAP, vmin=0, vmax=1)
     axes[0, 0].set_title("input")
     axes[1, 0].set_visible(False)
@@ -279,6 +319,9 @@ def spectrum_images(spectra: Mapping[str, np.ndarray], *, title: str) -> Figure:
     fig, axes = _grid(len(logs), None, 2.8)
     for i, (ax, (name, values)) in enumerate(zip(axes.flat, logs.items(), strict=False)):
         shown = ax.imshow(values, cmap=ERROR_CMAP, vmin=low, vmax=high, extent=extent)
+        # where a stride-2 checkerboard puts its power: Nyquist along rows, columns or both
+        ax.scatter([0, -1, -1], [-1, 0, -1], s=70, facecolors="none", edgecolors="#56B4E9",
+                   lw=1.5, clip_on=False, label="stride-2 frequencies")  # fmt: skip
         ax.set_title(name)
         ax.set_xlabel("horizontal (× Nyquist)")
         if i % axes.shape[1] == 0:
@@ -286,6 +329,7 @@ def spectrum_images(spectra: Mapping[str, np.ndarray], *, title: str) -> Figure:
         else:
             ax.tick_params(labelleft=False)
     fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.8, label="log10 power")
+    axes.flat[0].legend(loc="upper right", fontsize=MIN_FONT_PT, framealpha=0.8)
     fig.suptitle(title)
     return fig
 
@@ -323,7 +367,9 @@ def receptive_field_overlay(
     fig, ax = plt.subplots(figsize=(4.2, 4.2))
     ax.imshow(array, cmap=IMAGE_CMAP, vmin=0, vmax=1, interpolation="nearest")
     if unseen is not None:
-        ax.imshow(np.ma.masked_where(~unseen, unseen), cmap="Oranges", alpha=0.6, vmin=0, vmax=1)
+        # one solid orange, visible on the black background too
+        ax.imshow(np.ma.masked_where(~unseen, unseen), cmap=ListedColormap([LINE_COLOURS[1]]),
+                  alpha=0.85, vmin=0, vmax=1)  # fmt: skip
     ax.add_patch(
         Rectangle(
             (left - 0.5, top - 0.5),
@@ -497,7 +543,7 @@ def shape_flow(model_or_trace, input_shape=None, *, title: str | None = None) ->
     tallest = max(s[0] for s in shapes)
     widest = max(s[1] for s in shapes)
     deepest = max(np.log2(s[2]) + 1 for s in shapes)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(shapes)), 3.6))
+    fig, ax = plt.subplots(figsize=(min(MAX_WIDTH_IN, max(6.0, 1.1 * len(shapes))), 3.6))
     x = 0.0
     for shape, name, bad in zip(shapes, names, flagged, strict=True):
         height = 0.15 + 0.85 * shape[0] / tallest
@@ -510,8 +556,8 @@ def shape_flow(model_or_trace, input_shape=None, *, title: str | None = None) ->
             ax.add_patch(face)
         faces[0].set_label(name)
         ax.text(x + width / 2, 0, "×".join(map(str, shape)), rotation=90, ha="center",
-                va="center", fontsize=8)  # fmt: skip
-        ax.text(x + width / 2, -0.62, name, rotation=30, ha="right", va="top", fontsize=8,
+                va="center", fontsize=MIN_FONT_PT)  # fmt: skip
+        ax.text(x + width / 2, -0.62, name, rotation=30, ha="right", va="top", fontsize=MIN_FONT_PT,
                 color=colour)  # fmt: skip
         x += width + 0.7 * depth + 0.35
     verdict = "matches" if result.matches_input else "MISMATCH"
@@ -524,7 +570,7 @@ def shape_flow(model_or_trace, input_shape=None, *, title: str | None = None) ->
         0,
         0.82,
         "box: height ∝ H, depth ∝ W, width ∝ log2 C;  orange: loses pixels or mismatches the input",
-        fontsize=7,
+        fontsize=MIN_FONT_PT,
         color="0.3",
     )
     return fig
@@ -739,8 +785,19 @@ def _gradient_runs(runs: Mapping[str, object]) -> dict[str, tuple[list[str], np.
     return out
 
 
+def _vanishing_line(ax, vanishing_below: float | None) -> None:
+    if vanishing_below is not None:
+        ax.axhline(vanishing_below, color="0.35", ls=":", lw=1.4,
+                   label=f"vanishing below {vanishing_below:g}")  # fmt: skip
+
+
 def gradient_norms_by_epoch(
-    runs: Mapping[str, object], *, title: str, ncols: int = 2, cmap: str = "viridis"
+    runs: Mapping[str, object],
+    *,
+    title: str,
+    ncols: int = 2,
+    cmap: str = "viridis",
+    vanishing_below: float | None = None,
 ) -> Figure:
     """Each layer's gradient norm against the epoch, one panel per design, log scale (ch. 7).
 
@@ -755,6 +812,8 @@ def gradient_norms_by_epoch(
         Panels per row; all panels share the y axis, so designs compare directly.
     cmap : str
         Colour-blind-safe sequential map colouring the layers from input (dark) to output.
+    vanishing_below : float, optional
+        Draw this threshold (e.g. ``training.VANISHING_NORM``) as a dotted line.
 
     Returns
     -------
@@ -785,18 +844,21 @@ def gradient_norms_by_epoch(
         for depth, (layer, values) in enumerate(zip(layers, norms, strict=True)):
             colour = colours(depth / max(len(layers) - 1, 1) * 0.9)
             ax.plot(np.arange(len(values)), values, color=colour, lw=1.4, label=layer)
+        _vanishing_line(ax, vanishing_below)
         ax.set_yscale("log")
         ax.set_title(name)
         ax.set_xlabel("epoch (0 = before training)")
         ax.set_ylabel("gradient norm (L2, log)")
         ax.grid(alpha=0.3)
-        ax.legend(frameon=False, fontsize="x-small", ncols=2 if len(layers) > 6 else 1)
+        ax.legend(frameon=False, fontsize=MIN_FONT_PT, ncols=2 if len(layers) > 6 else 1)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
-def gradient_norms_by_depth(runs: Mapping[str, object], *, title: str) -> Figure:
+def gradient_norms_by_depth(
+    runs: Mapping[str, object], *, title: str, vanishing_below: float | None = None
+) -> Figure:
     """Each layer's gradient norm against its depth, before and after training, log scale (ch. 7).
 
     Depth is relative, from 0 (the first layer with weights) to 1 (the output layer), so designs
@@ -809,6 +871,8 @@ def gradient_norms_by_depth(runs: Mapping[str, object], *, title: str) -> Figure
     runs : mapping of str to run or sequence of runs
         As :func:`gradient_norms_by_epoch`.
     title : str
+    vanishing_below : float, optional
+        Draw this threshold as a dotted line.
 
     Returns
     -------
@@ -830,16 +894,17 @@ def gradient_norms_by_depth(runs: Mapping[str, object], *, title: str) -> Figure
         depth = np.linspace(0, 1, len(norms)) if len(norms) > 1 else np.zeros(1)
         ax.plot(depth, norms[:, 0], "o--", color=colour, mfc="white", lw=1.2, alpha=0.8)
         ax.plot(depth, norms[:, -1], "o-", color=colour, lw=1.8, label=name)
-    handles, _ = ax.get_legend_handles_labels()
+    _vanishing_line(ax, vanishing_below)
+    handles, labels = ax.get_legend_handles_labels()
     before = Line2D([], [], color="k", ls="--", marker="o", mfc="white", lw=1.2)
     after = Line2D([], [], color="k", ls="-", marker="o", lw=1.8)
-    labels = [*designs, "before training", "after training"]
+    labels = [*labels, "before training", "after training"]
     ax.set_yscale("log")
     ax.set_title(title)
     ax.set_xlabel("relative depth (0 = first layer, 1 = output layer)")
     ax.set_ylabel("gradient norm (L2, log)")
     ax.grid(alpha=0.3)
-    ax.legend([*handles, before, after], labels, frameon=False, fontsize="small")
+    ax.legend([*handles, before, after], labels, frameon=False, fontsize=MIN_FONT_PT)
     fig.tight_layout()
     return fig
 
@@ -887,7 +952,7 @@ def train_val_curves(runs: Mapping[str, object], *, title: str) -> Figure:
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("mean squared error (log)")
-    axes[1].legend(frameon=False, fontsize="small")
+    axes[1].legend(frameon=False, fontsize=MIN_FONT_PT)
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -1052,7 +1117,7 @@ def heat_maps(
                 "leave it out of log."
             )
     n = len(grids)
-    ncols = min(n, ncols)
+    ncols = min(n, ncols, int((MAX_WIDTH_IN - 0.4) // 3.6))
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(3.6 * ncols + 0.4, 3.1 * nrows + 0.6), squeeze=False

@@ -147,3 +147,27 @@ def test_importing_the_script_does_not_import_tensorflow():
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+def _load_script(name: str):
+    path = SCRIPT.parent / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_widget_state_finds_every_frame_of_an_explorer_and_the_palette_saves_bytes():
+    import numpy as np
+    from ipywidgets.embed import embed_data
+
+    from cae_lessons import widgets
+
+    bench_state = _load_script("widget_state")
+    rng = np.random.default_rng(0)
+    x = rng.random((3, 32, 32, 1), dtype=np.float32)
+    explorer = widgets.reconstruction_explorer({"a": [x * 0.5, x * 0.9]}, x, static=True)
+    state = embed_data(views=[explorer])["manager_state"]
+    pngs = bench_state.frames(state)
+    assert sorted(pngs) == sorted(explorer.frames)
+    assert all(bench_state.as_rgb(png) > len(png) for png in pngs)

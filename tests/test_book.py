@@ -146,3 +146,26 @@ def test_readme_picture_comes_from_the_book():
     assert pictures, "the README shows no figure from the book"
     for picture in pictures:
         assert (ROOT / picture).exists(), picture
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_stored_figure_reads_at_the_column_width(path):
+    """No stored figure is wider than plots.MAX_WIDTH_IN at the inline dpi: the page scales a
+    wider one down to its column, and its 9-point text below 9 px (plots.smallest_text_px)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from cae_lessons import plots
+
+    widest = plots.MAX_WIDTH_IN * plots.INLINE_DPI
+    too_wide = []
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        for output in cell.get("outputs", []):
+            png = output.get("data", {}).get("image/png")
+            if png:
+                width = Image.open(io.BytesIO(base64.b64decode(png))).width
+                if width > widest:
+                    too_wide.append((index, width))
+    assert too_wide == [], f"cells (index, px) wider than {widest:.0f} px: lay them out narrower"

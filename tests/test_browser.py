@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from execute_notebooks import execute
+from execute_notebooks import execute, toc_notebooks
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -217,3 +217,62 @@ def test_screenshots_are_not_blank():
     first, second = (Image.open(p).convert("L") for p in shots)
     assert first.getextrema()[0] < 50 < first.getextrema()[1]  # the dark MRI background shows
     assert first.tobytes() != second.tobytes()
+
+
+BOOK_HTML = ROOT / "_build" / "check" / "_build" / "html"  # what `make check-book` builds
+WIDER_THAN_THE_PAGE = """() => {
+  const limit = document.documentElement.clientWidth;
+  const clipped = e => { for (let p = e.parentElement; p; p = p.parentElement)
+    if (getComputedStyle(p).overflowX !== 'visible') return true; return false; };
+  const wide = [...document.querySelectorAll('article *')].filter(
+    e => e.getBoundingClientRect().right > limit + 1 && !clipped(e));
+  return {scroll: document.documentElement.scrollWidth, limit,
+          wide: wide.slice(0, 3).map(e => `${e.tagName}.${e.className}`)};
+}"""
+
+
+@pytest.fixture(scope="module")
+def book_html(tmp_path_factory):
+    """The whole book rendered from the stored notebooks: `make check-book`'s build when it is
+    newer than every chapter, else a fresh one."""
+    newest = max(p.stat().st_mtime for p in (ROOT / "book").glob("*.ipynb"))
+    index = BOOK_HTML / "index.html"
+    if index.exists() and index.stat().st_mtime > newest:
+        return BOOK_HTML
+    out = tmp_path_factory.mktemp("book")
+    build = subprocess.run(
+        [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
+         "--path-output", str(out)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    return out / "_build" / "html"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_page_is_wider_than_the_viewport(book_html, width):
+    """Every figure, table and widget fits the page or scrolls inside its own box, on a laptop
+    (1280 px) and a phone (390 px)."""
+    pages = sorted(book_html.glob("book/*.html"))
+    assert len(pages) >= len(toc_notebooks(ROOT))
+    handler = functools.partial(QuietHandler, directory=str(book_html))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    too_wide = {}
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.route(lambda u: not u.startswith("http://127.0.0.1"), lambda r: r.abort())
+            for path in pages:
+                url = f"http://127.0.0.1:{server.server_port}/book/{path.name}"
+                page.goto(url, wait_until="load")
+                page.wait_for_timeout(300)  # widgets render after load
+                found = page.evaluate(WIDER_THAN_THE_PAGE)
+                if found["scroll"] > found["limit"] + 1:  # the page scrolls sideways
+                    too_wide[path.stem] = found
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert too_wide == {}

@@ -102,3 +102,50 @@ def test_receptive_field_overlay_draws_the_box_and_unseen_pixels():
 def test_receptive_field_overlay_rejects_a_box_outside_the_image():
     with pytest.raises(ValueError, match=re.escape("box (0, 0, 11, 5) does not fit")):
         plots.receptive_field_overlay(np.zeros((10, 10)), (0, 0, 11, 5), title="RF")
+
+
+def _legibility_cases():
+    from cae_lessons import diagrams
+    from cae_lessons.shapes import LayerSpec
+
+    rng = np.random.default_rng(0)
+    x = rng.random((4, 32, 32, 1), dtype=np.float32)
+    grid = rng.random((4, 4))
+    specs = [LayerSpec("conv", f"conv_{i}", kernel_size=3) for i in range(9)]
+    return {
+        "image_grid, 7 images": lambda: plots.image_grid(list(x[:4]) + list(x[:3]), title="t"),
+        "error_maps, 4 models": lambda: plots.error_maps(
+            x, {f"model {i}": x for i in range(4)}, title="t"
+        ),
+        "heat_maps, 3 panels": lambda: plots.heat_maps(
+            {"a": grid, "b": grid, "c": grid}, x_values=[3, 5, 7, 9], y_values=[1, 2, 3, 4],
+            xlabel="kernel size", ylabel="stride", title="t",
+        ),
+        "shape_flow, 10 layers": lambda: plots.shape_flow(specs, (64, 64, 1)),
+        "reconstruction_panel, 3 models": lambda: plots.reconstruction_panel(
+            x[0], {f"m{i}": x[1] for i in range(3)}, patch=(8, 8, 16), error_vmax=1, title="t"
+        ),
+        "spectrum_images, 4": lambda: plots.spectrum_images(
+            {f"s{i}": grid for i in range(4)}, title="t"
+        ),
+        "window_diagram": lambda: diagrams.window_diagram(
+            [diagrams.windows(8, 3), diagrams.windows(8, 3, 3)], titles=["a", "b"]
+        ),
+        "transposed_conv_diagram": lambda: diagrams.transposed_conv_diagram(
+            diagrams.transposed_conv_1d([1, 2, 3], [1, 2, 1]), title="t"
+        ),
+        "overlap_diagram": lambda: diagrams.overlap_diagram([3, 4], n=8),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(_legibility_cases()))
+def test_every_figure_reads_at_the_books_column_width(case):
+    fig = _legibility_cases()[case]()
+    assert plots.smallest_text_px(fig) >= 9
+
+
+def test_a_wide_figure_is_flagged_illegible():
+    import matplotlib.pyplot as plt
+
+    fig, _ = plt.subplots(1, 8, figsize=(20, 2.5))
+    assert plots.smallest_text_px(fig) < 9

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cae_lessons.metrics import SeedComparison, SeedVerdict, compare_over_seeds
-from cae_lessons.models import build_cae, cae_layers, count_macs, count_parameters
+from cae_lessons.models import build_cae, cae_layers, count_macs, count_parameters, decoder_suffix
 from cae_lessons.shapes import trace
 
 SIZE = 64
@@ -67,9 +67,7 @@ def decoder_cae(up: str, *, kernel_size: int = 3, size: int = SIZE, decoder_filt
     >>> model.name, model.count_params(), model.get_layer("bottleneck").output.shape
     ('ch5_transpose_k3', 11909, (None, 16, 16, 4))
     """
-    name = f"ch5_{up}_k{kernel_size}"
-    if decoder_filters is not None:
-        name += "_d" + "-".join(str(f) for f in decoder_filters)
+    name = f"ch5_{up}_k{kernel_size}" + decoder_suffix(decoder_filters)
     return build_cae(
         (size, size, 1),
         filters=FILTERS,
