@@ -275,4 +275,4 @@ def test_no_page_is_wider_than_the_viewport(book_html, width):
     finally:
         server.shutdown()
         server.server_close()
-    assert too_wide == {}
+    assert too_wide == {}, json.dumps(too_wide, indent=1)
