@@ -152,7 +152,8 @@ def _cell(ax, x: float, y: float, text: str, face: str, *, edge: str = "#444444"
 def window_diagram(layouts: Sequence[WindowLayout], *, titles: Sequence[str]) -> Figure:
     """Draw each layout: the input row, its zero padding, and every unit's window below it.
 
-    Input cells no window reads are orange; padding cells are grey and dashed, marked 0. Each
+    Input cells (labelled with their index) that no window reads are orange; padding cells, whose
+    value is 0, are grey and dashed, labelled "pad". Each
     output unit is a bar under the cells it reads, staggered so overlapping windows stay apart.
 
     Parameters
@@ -192,7 +193,7 @@ def window_diagram(layouts: Sequence[WindowLayout], *, titles: Sequence[str]) ->
             if 0 <= i < layout.n:
                 _cell(ax, i, top, str(i), "white" if layout.read[i] else _UNREAD)
             else:
-                _cell(ax, i, top, "0", _PADDING, edge="#888888", dashed=True)
+                _cell(ax, i, top, "pad", _PADDING, edge="#888888", dashed=True)
         for j, start in enumerate(layout.starts):
             y = top - 0.55 * (j % lane) - 0.45
             ax.add_patch(Rectangle((start + 0.08, y), layout.kernel_size - 0.16, 0.32,
@@ -289,8 +290,8 @@ def transposed_conv_diagram(worked: TransposedConv1D, *, title: str) -> Figure:
     """Draw a worked transposed convolution: the painted copies, their sum, and the matrix.
 
     Left: one row per input value ``x[j]``, its copy of the kernel placed ``strides`` further
-    along each row; the bottom row sums the columns. Right: the matrix that does the same in one
-    product, each column one placed kernel.
+    along each row; the bottom row sums the columns, darker where copies overlap. Right: the
+    matrix that does the same in one product, each column one placed kernel.
 
     Examples
     --------
@@ -313,8 +314,9 @@ def transposed_conv_diagram(worked: TransposedConv1D, *, title: str) -> Figure:
                 _cell(left, i, row, _number(value), "#dbe9f6")
             else:
                 left.add_patch(Rectangle((i, row), 1, 1, fill=False, edgecolor="#cccccc", lw=0.5))
-    for i, value in enumerate(worked.output):
-        _cell(left, i, -0.3, _number(value), "#ffe6b3")
+    copies = (worked.matrix != 0).sum(axis=1)
+    for i, value in enumerate(worked.output):  # darker where two or more copies add up
+        _cell(left, i, -0.3, _number(value), "#f5b041" if copies[i] > 1 else "#ffe6b3")
     left.text(-0.3, 0.2, "sum", ha="right", va="center", fontsize=9, weight="bold")
     left.set_xlim(-3.2, n_out + 0.2)
     left.set_ylim(-0.5, n + 1.2)

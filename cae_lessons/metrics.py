@@ -136,13 +136,23 @@ def _text_table(headers: list[str], rows: list[list[str]]) -> str:
     )
 
 
-def _html_table(headers: list[str], rows: list[list[str]], caption: str) -> str:
-    """Minimal HTML table for Jupyter's rich display."""
+def _html_table(
+    headers: list[str], rows: list[list[str]], caption: str, *, interval_lines: bool = False
+) -> str:
+    """Minimal HTML table for Jupyter's rich display.
+
+    ``interval_lines`` puts each ``mean [low, high]`` cell's interval on a second line, so a
+    table of estimates fits a narrow column.
+    """
     cell_style = 'style="white-space:nowrap;padding:0 0.5em"'
-    head = "".join(f"<th {cell_style}>{html.escape(cell)}</th>" for cell in headers)
+
+    def cell(text: str) -> str:
+        escaped = html.escape(text)
+        return escaped.replace(" [", "<br>[") if interval_lines else escaped
+
+    head = "".join(f"<th {cell_style}>{html.escape(h)}</th>" for h in headers)
     body = "".join(
-        "<tr>" + "".join(f"<td {cell_style}>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-        for row in rows
+        "<tr>" + "".join(f"<td {cell_style}>{cell(c)}</td>" for c in row) + "</tr>" for row in rows
     )
     return (
         f'<div style="overflow-x:auto"><table><caption>{html.escape(caption)}</caption>'

@@ -1128,6 +1128,10 @@ class ResultRow:
         )
 
 
+VERDICT_COLUMNS = ("model", "chapter", "compression", "PSNR (dB)", "SSIM", "checkerboard")
+"""The columns of a :class:`ResultsTable` that ch. 9's findings rest on."""
+
+
 @dataclass(frozen=True, eq=False)
 class ResultsTable:
     """Every model of the book on one test set, beside the baselines (ch. 9 "Results").
@@ -1172,8 +1176,9 @@ class ResultsTable:
         return [(row.label, row[metric], row.baseline) for row in self.rows]
 
     def _table(self) -> tuple[list[str], list[list[str]], str]:
-        # the columns the chapter's verdicts rest on first, so they show without scrolling
-        headers = ["model", "ch.", "compression", "PSNR (dB)", "SSIM", "checkerboard"]
+        # the columns the chapter's verdicts rest on first (VERDICT_COLUMNS: the rich display
+        # shows them alone, the rest below a toggle)
+        headers = ["model", "chapter", "compression", "PSNR (dB)", "SSIM", "checkerboard"]
         headers += ["PSNR per run", "MSE", "MAE", "HF retention", "runs", "parameters"]
         if self.show_time:
             headers.append("train time")
@@ -1196,9 +1201,20 @@ class ResultsTable:
         return f"{_text_table(headers, rows)}\n({caption})"
 
     def _repr_html_(self) -> str:
+        """The verdict columns in a table that fits the book's column; every column below."""
         from cae_lessons.metrics import _html_table
 
-        return _html_table(*self._table())
+        headers, rows, caption = self._table()
+        shown = [headers.index(h) for h in VERDICT_COLUMNS]
+        main = _html_table(
+            [headers[i] for i in shown],
+            [[row[i] for i in shown] for row in rows],
+            caption.split("; PSNR per run")[0],
+            interval_lines=True,
+        )
+        rest = ", ".join(h for h in headers if h not in VERDICT_COLUMNS)
+        details = _html_table(headers, rows, caption)
+        return f"{main}<details><summary>All columns ({rest})</summary>{details}</details>"
 
 
 def _scored_row(label, outputs, x_test, cutoff, strides, confidence, **fields) -> ResultRow:

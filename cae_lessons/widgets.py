@@ -41,6 +41,7 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
 
 from cae_lessons import metrics, plots
@@ -221,7 +222,7 @@ class StaticExplorer(widgets.VBox):
         self.table = widgets.HTML(table_html, layout=widgets.Layout(max_width="100%"))
         self.message = message
         self.children = [
-            widgets.HBox(list(controls.values())),
+            widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
             widgets.HTML(f"<p>{html.escape(message)}</p>"),
             *([stack] if stack is not None else []),
             self.table,
@@ -719,8 +720,12 @@ def _static_receptive_field(layers, image, shape, max_frames: int) -> StaticExpl
     hidden = 'width="0" height="0" style="position: absolute"'
     defs = f"<svg {hidden}><defs>{''.join(definitions)}</defs></svg>"
     fit = "overflow-x: auto; max-width: 100%; line-height: 1.35; font-size: 0.9em"
-    table = f'<div style="{fit}">{view.table_html()}</div>{defs}'
-    message = view.message.split(". ")[-1]
+    legend = (
+        "<p>The trace of every layer; highlighted: the first layer that floors, trims or crops "
+        "(loses rows or columns).</p>"
+    )
+    table = f'{legend}<div style="{fit}">{view.table_html()}</div>{defs}'
+    message = f"The whole model: {view.message.split('. ')[-1]}"
     return StaticExplorer({"layer": menu}, stack, frames, links, table, message)
 
 
@@ -811,13 +816,18 @@ def _draw_panel(panel: _Panel, x, index, patch, error_vmax, figure=None) -> Figu
     )
 
 
+def _titles(ax) -> list[Artist]:
+    """The axes' three titles (left, centre, right): its direct Text children."""
+    return [child for child in ax.get_children() if isinstance(child, Text)]
+
+
 def _changing(fig: Figure) -> list[Artist]:
     """What one reconstruction panel redraws per frame: images, what lies on them, titles."""
     shown = [ax for ax in fig.axes if ax.get_visible() and ax.images]
     on_top = [
         artist
         for ax in shown
-        for artist in (*ax.images, *ax.patches, *ax.spines.values(), ax.title)
+        for artist in (*ax.images, *ax.patches, *ax.spines.values(), *_titles(ax))
     ]
     return [*on_top, *fig.texts]
 
@@ -939,9 +949,9 @@ def reconstruction_explorer(
         model row: mind the page's weight.
     slices : sequence of int, optional
         Static mode: the slices to offer.
-    groups : sequence of sequence of str, optional
+    groups : sequence of sequence of str, or mapping of str to sequence of str, optional
         Static mode: the model sets a "models" menu offers, e.g. each model alone and two side by
-        side; default: one set, ``models``.
+        side, optionally each under a label for the menu; default: one set, ``models``.
     max_frames : int
         Static mode: most slices and most epochs.
 
@@ -961,7 +971,9 @@ def reconstruction_explorer(
     """
     snapshots = _snapshots(reconstructions, x)
     models = _model_names(snapshots, models, "models")
-    groups = [_model_names(snapshots, g, "each of groups") for g in groups or [models]]
+    if not isinstance(groups, Mapping):
+        groups = {" + ".join(map(str, g)): g for g in groups or [models]}
+    groups = {label: _model_names(snapshots, g, "each of groups") for label, g in groups.items()}
     height, width = x.shape[1:3]
     size = max(1, min(height, width) // 4)
     patch = patch or ((height - size) // 2, (width - size) // 2, size)
@@ -991,10 +1003,15 @@ def _model_names(snapshots, names, what: str) -> list[str]:
 
 
 def _static_reconstructions(snapshots, x, groups, patch, error_vmax, slices, max_frames):
-    most = max(len(snapshots[name]) for group in groups for name in group)
+    """Frames for every group (label -> model names) × slice × epoch, in nested stacks.
+
+    No Play button: in the static page its view fails when clicked (ipywidgets 8's
+    html-manager), so the epoch has a slider only.
+    """
+    most = max(len(snapshots[name]) for group in groups.values() for name in group)
     epochs = _evenly(most, max_frames)
     figures, frames, by_group, by_epoch = {}, [], [], []
-    for group in groups:
+    for group in groups.values():
         by_slice = []
         for index in slices:
             inner = []
@@ -1010,9 +1027,8 @@ def _static_reconstructions(snapshots, x, groups, patch, error_vmax, slices, max
     stack = widgets.Stack(by_group, selected_index=0)
     controls, links = {}, []
     if len(groups) > 1:
-        labels = [" + ".join(group) for group in groups]
         controls["models"] = widgets.Dropdown(
-            options=[(label, i) for i, label in enumerate(labels)],
+            options=[(label, i) for i, label in enumerate(groups)],
             description="models",
             layout=widgets.Layout(width="auto"),
         )
@@ -1025,14 +1041,11 @@ def _static_reconstructions(snapshots, x, groups, patch, error_vmax, slices, max
     if len(epochs) > 1:
         controls["epoch"] = _frame_slider("epoch", [str(e + 1) for e in epochs])
         controls["epoch"].index = len(epochs) - 1
-        controls["play"] = widgets.Play(len(epochs) - 1, 0, len(epochs) - 1, interval=700)
-        # directional: a two-way link with the Play button swallows the slider's own moves in
-        # the browser (the frames stopped following it; tests/test_browser.py)
-        links.append(widgets.jsdlink((controls["play"], "value"), (controls["epoch"], "index")))
         links += [
             widgets.jslink((controls["epoch"], "index"), (inner, "selected_index"))
             for inner in by_epoch
         ]
-    shown = " | ".join(", ".join(group) for group in groups)
-    message = f"{shown}: {len(slices)} slices × {len(epochs)} epochs, precomputed."
+    sets = f"{len(groups)} model sets × " if len(groups) > 1 else ""
+    per = "epoch" if len(epochs) == 1 else "epochs"
+    message = f"{sets}{len(slices)} slices × {len(epochs)} {per}, precomputed."
     return StaticExplorer(controls, stack, frames, links, "", message)

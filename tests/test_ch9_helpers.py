@@ -277,3 +277,15 @@ def test_interval_plot_draws_a_panel_per_test_set_and_skips_infinite_intervals()
 def test_interval_plot_rejects_empty_input(panels):
     with pytest.raises(ValueError, match="at least one panel and a row in every panel"):
         plots.interval_plot(panels, title="t", xlabel="x")
+
+
+def test_the_rich_table_shows_the_verdict_columns_first_and_the_rest_behind_a_toggle():
+    from cae_lessons.training import VERDICT_COLUMNS
+
+    x = _images()
+    table = results_table(x, {"copy": [_run(1.0, name="copy")], "dim": [_run(0.5, name="dim")]})
+    page = table._repr_html_()
+    main, details = page.split("<details>")
+    assert [h for h in VERDICT_COLUMNS if f">{h}</th>" in main] == list(VERDICT_COLUMNS)
+    assert ">MSE</th>" not in main and ">MSE</th>" in details
+    assert "<br>[" in main  # intervals on their own line: the table fits a narrow column
