@@ -137,23 +137,27 @@ def _text_table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def _html_table(
-    headers: list[str], rows: list[list[str]], caption: str, *, interval_lines: bool = False
+    headers: list[str], rows: list[list[str]], caption: str, *, narrow: bool = False
 ) -> str:
     """Minimal HTML table for Jupyter's rich display.
 
-    ``interval_lines`` puts each ``mean [low, high]`` cell's interval on a second line, so a
-    table of estimates fits a narrow column.
+    ``narrow`` puts each ``mean [low, high]`` cell's interval on a second line and tightens the
+    cells, so a table of estimates fits the book's column.
     """
-    cell_style = 'style="white-space:nowrap;padding:0 0.5em"'
+    pad = "0 0.3em" if narrow else "0 0.5em"
+    cell_style = f'style="white-space:nowrap;padding:{pad}"'
+    label_style = f'style="padding:{pad};min-width:7em"' if narrow else cell_style  # may wrap
 
     def cell(text: str) -> str:
         escaped = html.escape(text)
-        return escaped.replace(" [", "<br>[") if interval_lines else escaped
+        return escaped.replace(" [", "<br>[") if narrow else escaped
 
-    head = "".join(f"<th {cell_style}>{html.escape(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td {cell_style}>{cell(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
+    def tr(tag: str, cells: list[str]) -> str:
+        styles = [label_style] + [cell_style] * (len(cells) - 1)
+        return "".join(f"<{tag} {st}>{c}</{tag}>" for st, c in zip(styles, cells, strict=True))
+
+    head = tr("th", [html.escape(h) for h in headers])
+    body = "".join(f"<tr>{tr('td', [cell(c) for c in row])}</tr>" for row in rows)
     return (
         f'<div style="overflow-x:auto"><table><caption>{html.escape(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"

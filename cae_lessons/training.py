@@ -1128,7 +1128,7 @@ class ResultRow:
         )
 
 
-VERDICT_COLUMNS = ("model", "chapter", "compression", "PSNR (dB)", "SSIM", "checkerboard")
+VERDICT_COLUMNS = ("model", "compression", "PSNR (dB)", "SSIM", "checkerboard")
 """The columns of a :class:`ResultsTable` that ch. 9's findings rest on."""
 
 
@@ -1207,10 +1207,10 @@ class ResultsTable:
         headers, rows, caption = self._table()
         shown = [headers.index(h) for h in VERDICT_COLUMNS]
         main = _html_table(
-            [headers[i] for i in shown],
+            [headers[i] for i in shown],  # at 1280 px they fit the book's column unscrolled
             [[row[i] for i in shown] for row in rows],
             caption.split("; PSNR per run")[0],
-            interval_lines=True,
+            narrow=True,
         )
         rest = ", ".join(h for h in headers if h not in VERDICT_COLUMNS)
         details = _html_table(headers, rows, caption)
