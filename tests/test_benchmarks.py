@@ -9,18 +9,20 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "cpu_training.py"
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+SCRIPT = BENCHMARKS / "cpu_training.py"
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("cpu_training", SCRIPT)
+def _load(name: str):
+    """Import ``benchmarks/<name>.py`` as a module (the folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up here
     spec.loader.exec_module(module)
     return module
 
 
-bench = _load()
+bench = _load("cpu_training")
 
 AVX512 = {"sse", "sse2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl"}
 
@@ -149,21 +151,13 @@ def test_importing_the_script_does_not_import_tensorflow():
     assert run.stdout.strip() == "[]"
 
 
-def _load_script(name: str):
-    path = SCRIPT.parent / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_widget_state_finds_every_frame_of_an_explorer_and_the_palette_saves_bytes():
     import numpy as np
     from ipywidgets.embed import embed_data
 
     from cae_lessons import widgets
 
-    bench_state = _load_script("widget_state")
+    bench_state = _load("widget_state")
     rng = np.random.default_rng(0)
     x = rng.random((3, 32, 32, 1), dtype=np.float32)
     explorer = widgets.reconstruction_explorer({"a": [x * 0.5, x * 0.9]}, x, static=True)
