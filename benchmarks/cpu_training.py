@@ -273,7 +273,8 @@ def this_cpu_peak() -> Peak:
 
 
 def _build(which: str):
-    from cae_lessons.models import build_cae, build_kernel_stride_cae, example2
+    from cae_lessons.experiments.kernel_stride import build_kernel_stride_cae
+    from cae_lessons.models import build_cae, example2
 
     if which == "example2":
         return example2()

@@ -1,86 +1,37 @@
-"""Honest measurements of reconstructions, and the baselines a CAE has to beat.
+"""Honest measurements of reconstructions, one image at a time.
 
-Every function takes images as ``(N, H, W, C)`` float arrays; the reference ``x_true`` (and the
-data the baselines see) must lie in [0, 1] because the peak metrics use ``data_range=1``. The
-reconstruction ``x_pred`` only has to be finite: a linear decoder may overshoot and is measured
-as it is. Everything is computed per image in float64 and summarised as a mean with a
-t-interval over images, so a table says how sure it is.
+Every function takes images as ``(N, H, W, C)`` float arrays; the reference ``x_true`` must lie
+in ``[0, data_range]`` (1 by default). The reconstruction ``x_pred`` only has to be finite: a
+linear decoder may overshoot and is measured as it is. Everything is computed per image in
+float64; :mod:`cae_lessons.scores` summarises them with intervals.
 
-- ch. 3: :func:`border_error_profile` (where valid convolutions and floored pooling lose pixels).
-- ch. 4: :func:`pca_baseline`, :func:`bicubic_baseline`, :func:`latent_size_to_pca_components`,
-  :func:`high_frequency_retention`, :func:`radial_power_spectrum` (the compression sweep).
-- ch. 5: :func:`checkerboard_score` (transposed-convolution artifacts), :func:`power_spectrum_2d`.
-- ch. 9: :func:`evaluate`, :func:`compare` (the results table).
+- per image: :func:`mse`, :func:`mae`, :func:`psnr`, :func:`ssim`, :func:`error_map`;
+- where the error lives: :func:`border_error_profile` (ch. 3);
+- fine detail: :func:`high_frequency_retention`, :func:`radial_power_spectrum` (ch. 4);
+- artifacts: :func:`checkerboard_score`, :func:`power_spectrum_2d` (ch. 5).
 
-Imports nothing from the package. scikit-learn is imported only by :func:`pca_baseline`;
-TensorFlow never.
+TensorFlow is never imported.
 """
 
 from __future__ import annotations
 
-import html
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 from skimage.metrics import structural_similarity
-from skimage.transform import resize
+
+from cae_lessons.stats import CONFIDENCE, MetricSummary, summarize
+from cae_lessons.validate import check_fraction, check_images, check_int, read_only
 
 DATA_RANGE = 1.0
-CONFIDENCE = 0.95
 SSIM_WIN_SIZE = 7
 HF_CUTOFF = 0.25
-
-# name -> (unit, format spec) used by the summaries and tables.
-_METRIC_STYLE = {"MSE": ("", ".3g"), "MAE": ("", ".3g"), "PSNR": ("dB", ".2f"), "SSIM": ("", ".4f")}
-
-
-# --- input checks ---------------------------------------------------------------------------
-
-
-def _as_images(x, name: str, *, unit_range: bool = False, span: float = 1.0) -> np.ndarray:
-    """Check that ``x`` is a finite ``(N, H, W, C)`` float array; return a float64 copy.
-
-    With ``unit_range`` its values must lie in ``[0, span]`` (``span`` is the data range).
-    """
-    if not isinstance(x, np.ndarray):
-        raise TypeError(
-            f"{name} must be a NumPy array of shape (N, H, W, C), got {type(x).__name__}. "
-            f"Convert it with np.asarray({name}, dtype=np.float32)."
-        )
-    if x.ndim != 4:
-        raise ValueError(
-            f"{name} must be 4-D (N, H, W, C), got {x.ndim}-D shape {x.shape}. "
-            "Add a batch axis with x[None] or a channel axis with x[..., None]."
-        )
-    if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(
-            f"{name} must be a float array with values in [0, 1], got dtype {x.dtype}. "
-            f"Convert it with {name}.astype(np.float32) (divided by 255 for 8-bit images)."
-        )
-    if x.size == 0:
-        raise ValueError(f"{name} must hold at least one non-empty image, got shape {x.shape}.")
-    bad = x.size - int(np.count_nonzero(np.isfinite(x)))
-    if bad:
-        raise ValueError(
-            f"{name} must be finite, got {bad} NaN or infinite value(s) in shape {x.shape}. "
-            "A diverged model produces these: lower the learning rate or check the loss."
-        )
-    if unit_range and (x.min() < 0 or x.max() > span):
-        raise ValueError(
-            f"{name} must lie in [0, {span:g}] (data_range={span:g}), got values in "
-            f"[{x.min():.4g}, {x.max():.4g}]. Rescale it, e.g. (x - x.min()) / (x.max() - "
-            "x.min()), or pass the data_range of your images."
-        )
-    return x.astype(np.float64)
 
 
 def _as_pair(x_true, x_pred, span: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Check a reference and a reconstruction of the same shape; return float64 copies."""
-    true = _as_images(x_true, "x_true", unit_range=True, span=span)
-    pred = _as_images(x_pred, "x_pred")
+    true = check_images(x_true, "x_true", unit_range=True, span=span).astype(np.float64)
+    pred = check_images(x_pred, "x_pred").astype(np.float64)
     if true.shape != pred.shape:
         raise ValueError(
             f"x_true and x_pred must have the same shape, got x_true {true.shape} and x_pred "
@@ -89,82 +40,6 @@ def _as_pair(x_true, x_pred, span: float = 1.0) -> tuple[np.ndarray, np.ndarray]
             "common size."
         )
     return true, pred
-
-
-def _check_int(value, name: str, low: int, high: int, hint: str) -> int:
-    """Check that ``value`` is an int in ``[low, high]``; ``hint`` says what the bounds mean."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}.")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high} ({hint}), got {value}.")
-    return int(value)
-
-
-def _check_fraction(value, name: str, what: str) -> float:
-    """Check that ``value`` is a real number strictly between 0 and 1."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
-        raise TypeError(f"{name} must be a float, got {type(value).__name__} {value!r}.")
-    if not 0 < value < 1:
-        raise ValueError(f"{name} must be {what} strictly between 0 and 1, got {value}.")
-    return float(value)
-
-
-def _read_only(values: np.ndarray) -> np.ndarray:
-    """Mark an array the result owns as read-only, so that a frozen result stays frozen."""
-    values.setflags(write=False)
-    return values
-
-
-# --- tables -----------------------------------------------------------------------------------
-
-
-def _check_results(results, expected: str) -> None:
-    """Refuse anything but a non-empty mapping of labelled results (compare, compare_over_seeds)."""
-    if not isinstance(results, Mapping):
-        raise TypeError(f"results must be a mapping {expected}, got {type(results).__name__}.")
-    if not results:
-        raise ValueError("results is empty; pass at least one {label: (x_true, x_pred)} entry.")
-
-
-def _text_table(headers: list[str], rows: list[list[str]]) -> str:
-    """Left-aligned plain-text table, columns separated by two spaces."""
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
-    lines = [headers, *rows]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    )
-
-
-def _html_table(
-    headers: list[str], rows: list[list[str]], caption: str, *, narrow: bool = False
-) -> str:
-    """Minimal HTML table for Jupyter's rich display.
-
-    ``narrow`` puts each ``mean [low, high]`` cell's interval on a second line and tightens the
-    cells, so a table of estimates fits the book's column.
-    """
-    pad = "0 0.3em" if narrow else "0 0.5em"
-    cell_style = f'style="white-space:nowrap;padding:{pad}"'
-    label_style = f'style="padding:{pad};min-width:7em"' if narrow else cell_style  # may wrap
-
-    def cell(text: str) -> str:
-        escaped = html.escape(text)
-        return escaped.replace(" [", "<br>[") if narrow else escaped
-
-    def tr(tag: str, cells: list[str]) -> str:
-        styles = [label_style] + [cell_style] * (len(cells) - 1)
-        return "".join(f"<{tag} {st}>{c}</{tag}>" for st, c in zip(styles, cells, strict=True))
-
-    head = tr("th", [html.escape(h) for h in headers])
-    body = "".join(f"<tr>{tr('td', [cell(c) for c in row])}</tr>" for row in rows)
-    return (
-        f'<div style="overflow-x:auto"><table><caption>{html.escape(caption)}</caption>'
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
-    )
-
-
-# --- per-image metrics ------------------------------------------------------------------------
 
 
 def mse(x_true, x_pred) -> np.ndarray:
@@ -292,294 +167,6 @@ def ssim(x_true, x_pred, data_range: float = DATA_RANGE) -> np.ndarray:
     )
 
 
-# --- summaries --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MetricSummary:
-    """Mean of per-image values with a confidence interval over images.
-
-    Attributes
-    ----------
-    name : str
-        Metric name, e.g. ``'PSNR'``.
-    mean, low, high : float
-        Mean and the bounds of the interval.
-    n : int
-        Number of images.
-    confidence : float
-        Level of the interval, e.g. 0.95.
-    unit : str
-        Printed after the mean (``'dB'`` for PSNR).
-    fmt : str
-        Format spec for the numbers.
-    """
-
-    name: str
-    mean: float
-    low: float
-    high: float
-    n: int
-    confidence: float = CONFIDENCE
-    unit: str = ""
-    fmt: str = ".4g"
-
-    @property
-    def estimate(self) -> str:
-        """``'mean [low, high]'`` as printed in the tables."""
-        f = self.fmt
-        return f"{self.mean:{f}} [{self.low:{f}}, {self.high:{f}}]"
-
-    @property
-    def level(self) -> str:
-        """The confidence level as a percentage, e.g. ``'95%'``."""
-        return f"{self.confidence * 100:g}%"
-
-    def __repr__(self) -> str:
-        mean, interval = self.estimate.split(" ", 1)
-        unit = f" {self.unit}" if self.unit else ""
-        return f"{self.name} {mean}{unit} {interval} ({self.level} CI, n={self.n})"
-
-
-def summarize(
-    values, name: str, *, unit: str = "", fmt: str = ".4g", confidence: float = CONFIDENCE
-) -> MetricSummary:
-    """Mean and Student-t confidence interval of per-image values.
-
-    The interval is ``mean ± t_{(1+confidence)/2, n-1} · s / sqrt(n)`` (``scipy.stats.t``), i.e.
-    it treats the images as a sample and says how well the mean over *images like these* is
-    known. It does not cover training-seed variation.
-
-    Edge cases, all NaN-free: with ``n = 1`` the interval is ``(-inf, inf)`` (one image says
-    nothing about the spread); if any value is infinite (the PSNR of a perfect reconstruction)
-    the mean is infinite and the interval collapses onto it; equal values give a zero-width
-    interval.
-
-    Parameters
-    ----------
-    values : array_like of float
-        Per-image values, e.g. from :func:`psnr`.
-    name, unit, fmt : str
-        Passed to :class:`MetricSummary`.
-    confidence : float
-        Level of the interval, strictly between 0 and 1.
-
-    Returns
-    -------
-    MetricSummary
-
-    Raises
-    ------
-    ValueError
-        If there are no values or any is NaN.
-
-    Examples
-    --------
-    >>> summarize([26.5, 27.0, 27.5], "PSNR", unit="dB", fmt=".2f")
-    PSNR 27.00 dB [25.76, 28.24] (95% CI, n=3)
-    >>> summarize([0.8], "SSIM")
-    SSIM 0.8 [-inf, inf] (95% CI, n=1)
-    """
-    confidence = _check_fraction(confidence, "confidence", "a level")
-    v = np.asarray(values, dtype=np.float64).ravel()
-    if v.size == 0 or np.isnan(v).any():
-        raise ValueError(
-            f"{name}: need at least one value and no NaN, got {v.size} value(s) of which "
-            f"{int(np.isnan(v).sum())} NaN."
-        )
-    mean = float(np.mean(v))
-    if not np.isfinite(mean):
-        low = high = mean
-    elif v.size == 1:
-        low, high = -math.inf, math.inf
-    else:
-        quantile = stats.t.ppf(0.5 + confidence / 2, df=v.size - 1)
-        half = float(quantile * np.std(v, ddof=1) / math.sqrt(v.size))
-        low, high = mean - half, mean + half
-    return MetricSummary(name, mean, low, high, int(v.size), confidence, unit, fmt)
-
-
-@dataclass(frozen=True, eq=False)
-class Scores:
-    """Per-image MSE, MAE, PSNR and SSIM of one model on one set of images (ch. 9).
-
-    Attributes
-    ----------
-    mse, mae, psnr, ssim : (N,) float64
-        Per-image values (read-only). PSNR is ``inf`` for a perfect image.
-    ssim_win_size : int
-        Side of the uniform SSIM window (see :func:`ssim_win_size`).
-    confidence : float
-        Level of the intervals printed by :meth:`summary`.
-    """
-
-    mse: np.ndarray
-    mae: np.ndarray
-    psnr: np.ndarray
-    ssim: np.ndarray
-    ssim_win_size: int
-    confidence: float = CONFIDENCE
-
-    @property
-    def n(self) -> int:
-        """Number of images."""
-        return len(self.mse)
-
-    def per_image(self) -> dict[str, np.ndarray]:
-        """The per-image arrays by metric name (``'MSE'``, ``'MAE'``, ``'PSNR'``, ``'SSIM'``)."""
-        return {"MSE": self.mse, "MAE": self.mae, "PSNR": self.psnr, "SSIM": self.ssim}
-
-    def summary(self) -> dict[str, MetricSummary]:
-        """Mean and confidence interval of each metric (see :func:`summarize`)."""
-        return {
-            name: summarize(
-                values,
-                name,
-                unit=_METRIC_STYLE[name][0],
-                fmt=_METRIC_STYLE[name][1],
-                confidence=self.confidence,
-            )
-            for name, values in self.per_image().items()
-        }
-
-    def __repr__(self) -> str:
-        lines = [repr(summary) for summary in self.summary().values()]
-        side = self.ssim_win_size
-        return "\n".join([*lines, f"(SSIM: uniform {side}x{side} window, data_range=1)"])
-
-    def _repr_html_(self) -> str:
-        summaries = self.summary().values()
-        rows = [[s.name, s.unit, s.estimate] for s in summaries]
-        level = next(iter(summaries)).level
-        headers = ["metric", "unit", f"mean [{level} CI]"]
-        return _html_table(headers, rows, f"n={self.n} images")
-
-
-def evaluate(x_true, x_pred, *, confidence: float = CONFIDENCE) -> Scores:
-    """Score reconstructions with MSE, MAE, PSNR and SSIM (ch. 9).
-
-    Parameters
-    ----------
-    x_true : (N, H, W, C) float32
-        Reference images in [0, 1].
-    x_pred : (N, H, W, C) float32
-        Reconstructions of the same shape (finite; not clipped).
-    confidence : float
-        Level of the t-intervals in the summary.
-
-    Returns
-    -------
-    Scores
-
-    Raises
-    ------
-    TypeError
-        If an input is not a float NumPy array.
-    ValueError
-        If an input is not 4-D, not finite, ``x_true`` leaves [0, 1], the shapes differ, or the
-        images are smaller than 3 x 3 px (no SSIM window fits).
-
-    Examples
-    --------
-    >>> x = np.linspace(0, 0.8, 2 * 8 * 8).reshape(2, 8, 8, 1).astype(np.float32)
-    >>> scores = evaluate(x, x + np.float32(0.1))
-    >>> scores.summary()["PSNR"]
-    PSNR 20.00 dB [20.00, 20.00] (95% CI, n=2)
-    >>> scores.psnr.shape
-    (2,)
-    """
-    confidence = _check_fraction(confidence, "confidence", "a level")
-    return Scores(
-        mse=_read_only(mse(x_true, x_pred)),
-        mae=_read_only(mae(x_true, x_pred)),
-        psnr=_read_only(psnr(x_true, x_pred)),
-        ssim=_read_only(ssim(x_true, x_pred)),
-        ssim_win_size=ssim_win_size(*x_true.shape[1:3]),
-        confidence=confidence,
-    )
-
-
-@dataclass(frozen=True, eq=False)
-class Comparison:
-    """Several models or baselines scored side by side (ch. 4 and ch. 9).
-
-    Attributes
-    ----------
-    scores : tuple of (str, Scores)
-        Label and scores of each row, in the order given.
-    """
-
-    scores: tuple[tuple[str, Scores], ...]
-
-    def _table(self) -> tuple[list[str], list[list[str]], str]:
-        headers = ["model", "n"] + [
-            f"{name} ({unit})" if unit else name for name, (unit, _) in _METRIC_STYLE.items()
-        ]
-        rows, levels = [], []
-        for label, scores in self.scores:
-            summaries = list(scores.summary().values())
-            rows.append([label, str(scores.n), *(s.estimate for s in summaries)])
-            levels.append(summaries[0].level)
-        caption = f"mean [{'/'.join(dict.fromkeys(levels))} CI] over images"
-        return headers, rows, caption
-
-    def __repr__(self) -> str:
-        headers, rows, caption = self._table()
-        return f"{_text_table(headers, rows)}\n({caption})"
-
-    def _repr_html_(self) -> str:
-        return _html_table(*self._table())
-
-
-def compare(results: Mapping[str, object], *, confidence: float = CONFIDENCE) -> Comparison:
-    """Score several models or baselines for one table (ch. 4 compression sweep, ch. 9 results).
-
-    Parameters
-    ----------
-    results : mapping of str to (x_true, x_pred) or Scores
-        One row per entry, in order: a pair of ``(N, H, W, C) float32`` arrays is scored with
-        :func:`evaluate`, a :class:`Scores` is used as it is.
-    confidence : float
-        Level of the intervals for the pairs scored here.
-
-    Returns
-    -------
-    Comparison
-
-    Raises
-    ------
-    TypeError
-        If ``results`` is not a mapping or an entry is neither a pair nor ``Scores``.
-    ValueError
-        If ``results`` is empty, or as in :func:`evaluate`.
-
-    Examples
-    --------
-    >>> x = np.linspace(0, 0.8, 2 * 8 * 8).reshape(2, 8, 8, 1)
-    >>> compare({"identity": (x, x), "offset": (x, x + 0.1)})
-    model     n  MSE                MAE             PSNR (dB)             SSIM
-    identity  2  0 [0, 0]           0 [0, 0]        inf [inf, inf]        1.0000 [1.0000, 1.0000]
-    offset    2  0.01 [0.01, 0.01]  0.1 [0.1, 0.1]  20.00 [20.00, 20.00]  0.9541 [0.5202, 1.3880]
-    (mean [95% CI] over images)
-    """
-    _check_results(results, "{label: (x_true, x_pred) or Scores}")
-    rows = []
-    for label, entry in results.items():
-        if isinstance(entry, Scores):
-            rows.append((str(label), entry))
-        elif isinstance(entry, tuple | list) and len(entry) == 2:
-            rows.append((str(label), evaluate(*entry, confidence=confidence)))
-        else:
-            raise TypeError(
-                f"results[{label!r}] must be an (x_true, x_pred) pair or a Scores, got "
-                f"{type(entry).__name__}."
-            )
-    return Comparison(tuple(rows))
-
-
-# --- where the error lives -------------------------------------------------------------------
-
-
 def error_map(x_true, x_pred) -> np.ndarray:
     """Absolute error ``|x_pred - x_true|`` of every pixel, for plotting (ch. 3).
 
@@ -679,12 +266,10 @@ def border_error_profile(x_true, x_pred, max_distance: int | None = None) -> Bor
     error = np.bincount(ring, weights=squared) / np.bincount(ring)
     if max_distance is not None:
         deepest = len(error) - 1
-        hint = f"the deepest ring of a {true.shape[1:3]} image"
-        error = error[: _check_int(max_distance, "max_distance", 0, deepest, hint) + 1]
-    return BorderErrorProfile(distance=np.arange(len(error)), error=_read_only(error))
-
-
-# --- spectra ----------------------------------------------------------------------------------
+        bounds = f"the deepest ring of a {true.shape[1:3]} image"
+        last = check_int(max_distance, "max_distance", low=0, high=deepest, bounds=bounds)
+        error = error[: last + 1]
+    return BorderErrorProfile(distance=np.arange(len(error)), error=read_only(error))
 
 
 def _radial_frequency(height: int, width: int) -> np.ndarray:
@@ -735,7 +320,7 @@ def radial_power_spectrum(x) -> tuple[np.ndarray, np.ndarray]:
     >>> f[:3], p.shape
     (array([0.0625, 0.1875, 0.3125]), (8,))
     """
-    images = _as_images(x, "x")
+    images = check_images(x, "x").astype(np.float64)
     height, width = images.shape[1:3]
     bins = max(1, min(height, width) // 2)
     radius = _radial_frequency(height, width)
@@ -774,7 +359,7 @@ def power_spectrum_2d(x) -> np.ndarray:
     >>> np.unravel_index(power.argmax(), power.shape)
     (np.int64(0), np.int64(0))
     """
-    images = _as_images(x, "x")
+    images = check_images(x, "x").astype(np.float64)
     return np.fft.fftshift(_power_spectra(images).mean(axis=0))
 
 
@@ -847,8 +432,8 @@ def high_frequency_retention(
     array([1., 1., 1.])
     """
     true, pred = _as_pair(x_true, x_pred)
-    cutoff = _check_fraction(cutoff, "cutoff", "a fraction of the Nyquist frequency")
-    confidence = _check_fraction(confidence, "confidence", "a level")
+    cutoff = check_fraction(cutoff, "cutoff", what="a fraction of the Nyquist frequency")
+    confidence = check_fraction(confidence, "confidence", what="a level")
     high = _radial_frequency(*true.shape[1:3]) > cutoff
     reference = _power_spectra(true)[:, high].sum(axis=1)
     undefined = np.flatnonzero(reference <= np.finfo(float).eps * np.sum(true**2, axis=(1, 2, 3)))
@@ -859,7 +444,7 @@ def high_frequency_retention(
             "keep = x_true.std(axis=(1, 2, 3)) > 0, or lower the cutoff."
         )
     ratio = _power_spectra(pred)[:, high].sum(axis=1) / reference
-    return HighFrequencyRetention(_read_only(ratio), cutoff, confidence)
+    return HighFrequencyRetention(read_only(ratio), cutoff, confidence)
 
 
 def _stride_pair(strides) -> tuple[int, int]:
@@ -921,7 +506,7 @@ def checkerboard_score(x, strides=2) -> np.ndarray:
     >>> checkerboard_score(np.full((1, 8, 8, 1), 0.5))
     array([0.])
     """
-    images = _as_images(x, "x")
+    images = check_images(x, "x").astype(np.float64)
     sy, sx = _stride_pair(strides)
     height = images.shape[1] - images.shape[1] % sy
     width = images.shape[2] - images.shape[2] % sx
@@ -938,445 +523,3 @@ def checkerboard_score(x, strides=2) -> np.ndarray:
     total = energy.sum(axis=(1, 2))
     flat = np.ptp(images, axis=(1, 2, 3)) == 0
     return np.where(flat, 0.0, periodic / np.where(flat, 1.0, total))
-
-
-# --- baselines at the same latent size --------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class Baseline:
-    """Reconstruction by a classical method that stores a fixed number of values per image.
-
-    Attributes
-    ----------
-    method : str
-        ``'PCA'`` or ``'bicubic'``.
-    reconstruction : (N, H, W, C) float32
-        Reconstructed images in [0, 1] (read-only).
-    latent_values : int
-        Values stored per image: the number of PCA components, or ``h * w * C`` pixels of the
-        downsampled image.
-    compression_ratio : float
-        ``H * W * C / latent_values``.
-    """
-
-    method: str
-    reconstruction: np.ndarray
-    latent_values: int
-    compression_ratio: float
-
-    @property
-    def label(self) -> str:
-        """Row label for :func:`compare`, e.g. ``'PCA (64 values)'``."""
-        return f"{self.method} ({self.latent_values} values)"
-
-    def __repr__(self) -> str:
-        return (
-            f"Baseline({self.method}: {self.latent_values} values per image, compression "
-            f"{self.compression_ratio:g}x, reconstruction {self.reconstruction.shape})"
-        )
-
-
-def latent_size_to_pca_components(latent_shape) -> int:
-    """Number of PCA components that store as many values per image as a CAE latent (ch. 4).
-
-    A CAE whose bottleneck is ``h x w x c`` stores ``h * w * c`` values per image; PCA with
-    ``k`` components stores ``k``. So "the same latent size" means ``k = h * w * c``.
-
-    Parameters
-    ----------
-    latent_shape : int or tuple of int
-        The latent's value count, or its shape as Keras reports it (a leading ``None`` batch
-        axis is ignored).
-
-    Returns
-    -------
-    int
-
-    Raises
-    ------
-    ValueError
-        If the shape is empty or holds anything but positive ints.
-
-    Examples
-    --------
-    >>> latent_size_to_pca_components((None, 16, 16, 8))
-    2048
-    >>> latent_size_to_pca_components(64)
-    64
-    """
-    dims = (latent_shape,) if isinstance(latent_shape, int | np.integer) else tuple(latent_shape)
-    dims = dims[1:] if dims and dims[0] is None else dims
-    if not dims or not all(
-        isinstance(d, int | np.integer) and not isinstance(d, bool) and d > 0 for d in dims
-    ):
-        raise ValueError(
-            "latent_shape must be a positive int or a shape of positive ints such as "
-            f"(16, 16, 8) or (None, 16, 16, 8); got {latent_shape!r}."
-        )
-    return math.prod(int(d) for d in dims)
-
-
-def pca_baseline(x_train, x_test, n_components: int) -> Baseline:
-    """Reconstruct ``x_test`` from ``n_components`` principal components of ``x_train`` (ch. 4).
-
-    Fits ``sklearn.decomposition.PCA(n_components, svd_solver='full')`` (exact and
-    deterministic) on the flattened training images, projects the test images and maps them
-    back; the result is clipped to [0, 1].
-
-    Parameters
-    ----------
-    x_train, x_test : (N, H, W, C) float32
-        Images in [0, 1] with the same ``(H, W, C)``.
-    n_components : int
-        Between 1 and ``min(n_samples, n_features)`` of ``x_train``.
-
-    Returns
-    -------
-    Baseline
-
-    Raises
-    ------
-    TypeError
-        If ``n_components`` is not an int, or as in :func:`evaluate`.
-    ValueError
-        If ``n_components`` is out of range, or the image sizes differ.
-
-    Examples
-    --------
-    >>> x = np.random.default_rng(0).random((6, 4, 4, 1)).astype(np.float32)
-    >>> pca = pca_baseline(x, x, 6)
-    >>> pca
-    Baseline(PCA: 6 values per image, compression 2.66667x, reconstruction (6, 4, 4, 1))
-    >>> bool(np.allclose(pca.reconstruction, x, atol=1e-6))
-    True
-    """
-    train = _as_images(x_train, "x_train", unit_range=True)
-    test = _as_images(x_test, "x_test", unit_range=True)
-    if train.shape[1:] != test.shape[1:]:
-        raise ValueError(
-            f"x_train and x_test must hold images of the same (H, W, C), got {train.shape[1:]} "
-            f"and {test.shape[1:]}. Load both with the same crop."
-        )
-    n_samples, n_features = train.shape[0], math.prod(train.shape[1:])
-    hint = f"min(n_samples, n_features) for x_train of shape {train.shape}; use fewer components"
-    k = _check_int(n_components, "n_components", 1, min(n_samples, n_features), hint)
-    from sklearn.decomposition import PCA
-
-    pca = PCA(n_components=k, svd_solver="full").fit(train.reshape(n_samples, -1))
-    flat = pca.inverse_transform(pca.transform(test.reshape(len(test), -1)))
-    reconstruction = np.clip(flat, 0.0, 1.0).astype(np.float32).reshape(test.shape)
-    return Baseline("PCA", _read_only(reconstruction), k, n_features / k)
-
-
-def bicubic_baseline(x, factor: int) -> Baseline:
-    """Downsample by ``factor`` per side and upsample back with cubic interpolation (ch. 4).
-
-    Uses ``skimage.transform.resize`` with ``order=3`` (cubic spline interpolation, scikit-image's
-    "bicubic"; not the Keys kernel of PIL or ``tf.image.resize``), ``mode='reflect'``,
-    Gaussian anti-aliasing on the way down and none on the way up. Values stay within the input
-    range, so in [0, 1]. The small image is ``ceil(H / factor) x ceil(W / factor)``, so the
-    compression ratio is exactly ``factor**2`` when ``factor`` divides both sides.
-
-    Parameters
-    ----------
-    x : (N, H, W, C) float32
-        Images in [0, 1].
-    factor : int
-        Downsampling factor per side, from 1 to ``min(H, W)``.
-
-    Returns
-    -------
-    Baseline
-
-    Raises
-    ------
-    TypeError
-        If ``factor`` is not an int, or as in :func:`evaluate`.
-    ValueError
-        If ``factor`` is out of range, or as in :func:`evaluate`.
-
-    Examples
-    --------
-    >>> x = np.random.default_rng(0).random((2, 8, 8, 1)).astype(np.float32)
-    >>> bicubic_baseline(x, 2)
-    Baseline(bicubic: 16 values per image, compression 4x, reconstruction (2, 8, 8, 1))
-    """
-    images = _as_images(x, "x", unit_range=True)
-    _, height, width, channels = images.shape
-    hint = f"at most the shorter side of {(height, width)} images"
-    factor = _check_int(factor, "factor", 1, min(height, width), hint)
-    small = (math.ceil(height / factor), math.ceil(width / factor))
-    reconstruction = np.stack(
-        [
-            resize(
-                resize(image, small, order=3, mode="reflect", anti_aliasing=True),
-                (height, width),
-                order=3,
-                mode="reflect",
-                anti_aliasing=False,
-            )
-            for image in images
-        ]
-    ).astype(np.float32)
-    latent_values = small[0] * small[1] * channels
-    return Baseline(
-        "bicubic", _read_only(reconstruction), latent_values, height * width / math.prod(small)
-    )
-
-
-# --- several training seeds -------------------------------------------------------------------
-
-SEED_METRICS = ("PSNR", "SSIM", "MAE", "HF retention")
-_SEED_STYLE = {
-    "PSNR": ("dB", ".2f"),
-    "SSIM": ("", ".4f"),
-    "MAE": ("", ".4f"),
-    "HF retention": ("", ".3f"),
-}
-# Which way is better, for the metrics a verdict can rest on.
-HIGHER_IS_BETTER = {"PSNR": True, "SSIM": True, "MAE": False}
-
-
-@dataclass(frozen=True)
-class SeedVerdict:
-    """Whether one row beats another on one metric, judged over training seeds.
-
-    The difference of the two rows' means over seeds, ``a - b``, with a Welch t-interval (the
-    rows may have different seed counts and spreads). A row is called better only when the
-    interval excludes zero on its side; otherwise ``better`` is ``None``: no difference shown.
-
-    Attributes
-    ----------
-    metric, a, b : str
-    difference, low, high : float
-        ``mean(a) - mean(b)`` and its interval (infinite with fewer than two runs in a row).
-    runs : (int, int)
-        Runs behind ``a`` and ``b``.
-    confidence : float
-    better : str or None
-        ``a``, ``b`` or ``None``.
-    """
-
-    metric: str
-    a: str
-    b: str
-    difference: float
-    low: float
-    high: float
-    runs: tuple[int, int]
-    confidence: float
-    better: str | None
-
-    def __repr__(self) -> str:
-        unit, fmt = _SEED_STYLE[self.metric]
-        unit = f" {unit}" if unit else ""
-        said = f"{self.better} better" if self.better else "no difference shown"
-        level = f"{self.confidence * 100:g}%"
-        return (
-            f"{self.metric}: {self.a} − {self.b} = {self.difference:+{fmt}}{unit} "
-            f"[{self.low:+{fmt}}, {self.high:+{fmt}}] ({level} CI over {self.runs[0]} + "
-            f"{self.runs[1]} seeds): {said}"
-        )
-
-
-def seed_verdict(a, b, metric: str, *, labels=("a", "b"), confidence: float = CONFIDENCE):
-    """Judge ``a`` against ``b`` on one metric from their per-seed values (Welch's interval).
-
-    Parameters
-    ----------
-    a, b : array_like of float
-        One value per training run (each the mean over the test images), e.g.
-        ``SeedComparison.per_seed(label)[metric]``.
-    metric : {'PSNR', 'SSIM', 'MAE'}
-        Sets which direction is better (MAE: lower).
-    labels : (str, str)
-        Names of ``a`` and ``b`` in the verdict.
-    confidence : float
-
-    Returns
-    -------
-    SeedVerdict
-
-    Raises
-    ------
-    ValueError
-        For a metric without a direction, an empty or NaN input.
-
-    Examples
-    --------
-    >>> seed_verdict([25.1, 25.3, 25.2], [24.0, 24.2, 24.1], "PSNR", labels=("A", "B"))
-    PSNR: A − B = +1.10 dB [+0.87, +1.33] (95% CI over 3 + 3 seeds): A better
-    >>> seed_verdict([0.020, 0.030], [0.025, 0.026], "MAE", labels=("A", "B")).better is None
-    True
-    """
-    if metric not in HIGHER_IS_BETTER:
-        raise ValueError(
-            f"metric must be one of {tuple(HIGHER_IS_BETTER)} (metrics with a better direction), "
-            f"got {metric!r}."
-        )
-    confidence = _check_fraction(confidence, "confidence", "a level")
-    x, y = (np.asarray(v, dtype=np.float64).ravel() for v in (a, b))
-    for name, v in zip(labels, (x, y), strict=True):
-        if v.size == 0 or not np.isfinite(v).all():
-            raise ValueError(f"{name}: need at least one finite value per run, got {v.tolist()}.")
-    difference = float(x.mean() - y.mean())
-    if x.size < 2 or y.size < 2:
-        low, high = -math.inf, math.inf
-    else:
-        va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
-        se = math.sqrt(va + vb)
-        if se == 0:
-            low = high = difference
-        else:
-            df = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
-            half = float(stats.t.ppf(0.5 + confidence / 2, df=df) * se)
-            low, high = difference - half, difference + half
-    if HIGHER_IS_BETTER[metric]:
-        better = labels[0] if low > 0 else labels[1] if high < 0 else None
-    else:
-        better = labels[0] if high < 0 else labels[1] if low > 0 else None
-    return SeedVerdict(
-        metric, labels[0], labels[1], difference, low, high, (x.size, y.size), confidence, better
-    )
-
-
-@dataclass(frozen=True, eq=False)
-class SeedComparison:
-    """Models and baselines scored once per training seed, summarised over seeds (ch. 4).
-
-    Each seed's score is the mean over images; the interval is a t-interval over *seeds* (see
-    :func:`summarize`), so it says how much a result depends on the training run, which the
-    per-image intervals of :func:`compare` do not. A row with one run (a baseline, or a model
-    trained once, as in the quick profile of ch. 4) has no interval.
-
-    Attributes
-    ----------
-    rows : tuple of (str, dict of str to (S,) float64)
-        Label and, per metric in ``SEED_METRICS``, the mean over images of each of its S runs
-        (read-only).
-    cutoff : float
-        The high-frequency cutoff used (fraction of Nyquist).
-    confidence : float
-        Level of the intervals.
-    """
-
-    rows: tuple[tuple[str, dict[str, np.ndarray]], ...]
-    cutoff: float = HF_CUTOFF
-    confidence: float = CONFIDENCE
-
-    def per_seed(self, label: str) -> dict[str, np.ndarray]:
-        """Per-run values of each metric for the row ``label``."""
-        for name, values in self.rows:
-            if name == label:
-                return values
-        raise KeyError(f"no row {label!r}; rows are {[name for name, _ in self.rows]}.")
-
-    def verdicts(self, a: str, b: str) -> tuple[SeedVerdict, ...]:
-        """Row ``a`` against row ``b`` on PSNR, SSIM and MAE (see :func:`seed_verdict`)."""
-        x, y = self.per_seed(a), self.per_seed(b)
-        return tuple(
-            seed_verdict(x[m], y[m], m, labels=(a, b), confidence=self.confidence)
-            for m in HIGHER_IS_BETTER
-        )
-
-    def summary(self) -> dict[str, dict[str, MetricSummary]]:
-        """Per row and metric: mean over runs with a t-interval over runs."""
-        return {
-            label: {
-                metric: summarize(
-                    values[metric],
-                    metric,
-                    unit=_SEED_STYLE[metric][0],
-                    fmt=_SEED_STYLE[metric][1],
-                    confidence=self.confidence,
-                )
-                for metric in SEED_METRICS
-            }
-            for label, values in self.rows
-        }
-
-    def _table(self) -> tuple[list[str], list[list[str]], str]:
-        headers = [
-            "model", "runs", "PSNR (dB)", "SSIM", "MAE", f"HF retention (>{self.cutoff:g} Nyq.)"
-        ]  # fmt: skip
-        rows = []
-        for label, summaries in self.summary().items():
-            shown = [s.estimate if s.n > 1 else f"{s.mean:{s.fmt}}" for s in summaries.values()]
-            rows.append([label, str(next(iter(summaries.values())).n), *shown])
-        if all(len(values["PSNR"]) == 1 for _, values in self.rows):
-            return headers, rows, "one run per row: no interval over training seeds"
-        level = f"{self.confidence * 100:g}%"
-        return headers, rows, f"mean over runs [{level} CI over training seeds]"
-
-    def __repr__(self) -> str:
-        headers, rows, caption = self._table()
-        return f"{_text_table(headers, rows)}\n({caption})"
-
-    def _repr_html_(self) -> str:
-        return _html_table(*self._table())
-
-
-def compare_over_seeds(
-    results: Mapping[str, object], *, cutoff: float = HF_CUTOFF, confidence: float = CONFIDENCE
-) -> SeedComparison:
-    """Score models trained with one or several seeds, and baselines, for one table (ch. 4).
-
-    For every run, PSNR, SSIM (as :func:`evaluate`) and high-frequency retention (as
-    :func:`high_frequency_retention`) are averaged over the images; each row is then summarised
-    over its runs with a t-interval (:func:`summarize`).
-
-    Parameters
-    ----------
-    results : mapping of str to (x_true, x_pred) or sequence of such pairs
-        One row per entry, in order: one pair per training seed, or a single pair for a
-        deterministic method such as a baseline. Arrays are ``(N, H, W, C) float32``.
-    cutoff : float
-        High-frequency cutoff, a fraction of Nyquist.
-    confidence : float
-        Level of the intervals over seeds.
-
-    Returns
-    -------
-    SeedComparison
-
-    Raises
-    ------
-    TypeError
-        If ``results`` is not a mapping or an entry is not a pair or a sequence of pairs.
-    ValueError
-        If ``results`` or an entry is empty, or as in :func:`evaluate`.
-
-    Examples
-    --------
-    >>> x = np.linspace(0.1, 0.9, 2 * 8 * 8).reshape(2, 8, 8, 1) ** 2
-    >>> table = compare_over_seeds({"two runs": [(x, x + 0.1), (x, x + 0.2)], "one": (x, x + 0.1)})
-    >>> table.per_seed("two runs")["PSNR"]
-    array([20.        , 13.97940009])
-    >>> table.summary()["two runs"]["MAE"]
-    MAE 0.1500 [-0.4853, 0.7853] (95% CI, n=2)
-    >>> table.verdicts("two runs", "one")[0]
-    PSNR: two runs − one = -3.01 dB [-inf, +inf] (95% CI over 2 + 1 seeds): no difference shown
-    """
-    _check_results(results, "{label: (x_true, x_pred) or [(x_true, x_pred), ...]}")
-    rows = []
-    for label, entry in results.items():
-        is_pair = isinstance(entry, tuple) and len(entry) == 2
-        runs = [entry] if is_pair and isinstance(entry[0], np.ndarray) else entry
-        if not isinstance(runs, tuple | list) or not runs:
-            raise ValueError(f"results[{label!r}] holds no run; pass at least one pair.")
-        values: dict[str, list[float]] = {metric: [] for metric in SEED_METRICS}
-        for run in runs:
-            if not (isinstance(run, tuple | list) and len(run) == 2):
-                raise TypeError(
-                    f"results[{label!r}] must be an (x_true, x_pred) pair or a sequence of "
-                    f"them, got an element of type {type(run).__name__}."
-                )
-            scores = evaluate(*run)
-            values["PSNR"].append(float(np.mean(scores.psnr)))
-            values["SSIM"].append(float(np.mean(scores.ssim)))
-            values["MAE"].append(float(np.mean(scores.mae)))
-            values["HF retention"].append(high_frequency_retention(*run, cutoff).mean)
-        arrays = {metric: _read_only(np.array(v)) for metric, v in values.items()}
-        rows.append((str(label), arrays))
-    return SeedComparison(tuple(rows), cutoff, _check_fraction(confidence, "confidence", "a level"))

@@ -711,7 +711,7 @@ def ratio_sweep_plot(
     ----------
     series : mapping of str to sequence of (ratio, summary)
         Method name → points; each summary has ``mean``, ``low`` and ``high`` (such as a
-        :class:`cae_lessons.metrics.MetricSummary`). Intervals that are infinite (a single run)
+        :class:`cae_lessons.stats.MetricSummary`). Intervals that are infinite (a single run)
         are not drawn.
     title, ylabel : str
 
@@ -722,7 +722,7 @@ def ratio_sweep_plot(
 
     Examples
     --------
-    >>> from cae_lessons.metrics import summarize
+    >>> from cae_lessons.stats import summarize
     >>> fig = ratio_sweep_plot({"a": [(4, summarize([30, 31], "PSNR")),
     ...                               (16, summarize([25], "PSNR"))]},
     ...                        title="t", ylabel="PSNR (dB)")
@@ -817,7 +817,7 @@ def gradient_norms_by_epoch(
     cmap : str
         Colour-blind-safe sequential map colouring the layers from input (dark) to output.
     vanishing_below : float, optional
-        Draw this threshold (e.g. ``training.VANISHING_NORM``) as a dotted line.
+        Draw this threshold (e.g. ``experiments.gradients.VANISHING_NORM``) as a dotted line.
 
     Returns
     -------
@@ -974,7 +974,7 @@ def interval_plot(
     ----------
     panels : mapping of str to sequence of (label, summary, is_baseline)
         Panel title → its rows, drawn top to bottom; each summary has ``mean``, ``low`` and
-        ``high`` (such as a :class:`cae_lessons.metrics.MetricSummary`). Models are blue
+        ``high`` (such as a :class:`cae_lessons.stats.MetricSummary`). Models are blue
         circles, baselines vermilion squares (Okabe-Ito); infinite intervals (a single image)
         are not drawn.
     title, xlabel : str
@@ -991,7 +991,7 @@ def interval_plot(
 
     Examples
     --------
-    >>> from cae_lessons.metrics import summarize
+    >>> from cae_lessons.stats import summarize
     >>> fig = interval_plot(
     ...     {"test set": [("CAE", summarize([28, 29, 30], "PSNR"), False),
     ...                   ("bicubic", summarize([32, 33], "PSNR"), True)]},

@@ -330,6 +330,34 @@ def read_positions(steps: Sequence[AxisStep], units: Sequence[int] | None = None
     return read
 
 
+def written_positions(steps: Sequence[AxisStep]) -> np.ndarray:
+    """Output positions of the last layer that depend on at least one input position, exactly.
+
+    The forward counterpart of :func:`read_positions`: a transposed convolution whose stride
+    exceeds its kernel leaves gaps that only its bias fills, and a 'same' layer's edge units may
+    read nothing but padding. Used by ch. 8 (the output rows a decoder paints).
+
+    Examples
+    --------
+    A 1-wide transposed convolution with stride 2 from 3 positions paints every other one:
+
+    >>> written_positions([AxisStep("transpose", 3, 6, kernel_size=1, strides=2)]).astype(int)
+    array([1, 0, 1, 0, 1, 0])
+    """
+    if not steps:
+        raise ValueError("written_positions needs at least one AxisStep; got none.")
+    reached = np.ones(steps[0].n_in, bool)
+    for step in steps:
+        reached = np.array(
+            [
+                any(0 <= m < step.n_in and reached[m] for m in step.taps(i))
+                for i in range(step.n_out)
+            ],
+            dtype=bool,
+        )
+    return reached
+
+
 @dataclass(frozen=True)
 class EmpiricalReceptiveField:
     """Input pixels reaching one unit, measured with gradients.

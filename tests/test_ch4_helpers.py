@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from cae_lessons import metrics, plots
+from cae_lessons import metrics, plots, scores, stats
 from cae_lessons.data import block_mean
 
 
@@ -42,7 +42,7 @@ def _images(seed=0, shape=(4, 16, 16, 1)):
 def test_compare_over_seeds_summarises_per_run_means_over_seeds():
     x = _images()
     runs = [(x, x + np.float32(0.01)), (x, x + np.float32(0.02)), (x, x + np.float32(0.04))]
-    table = metrics.compare_over_seeds({"cae": runs, "copy": (x, x * np.float32(0.99))})
+    table = scores.compare_over_seeds({"cae": runs, "copy": (x, x * np.float32(0.99))})
     per_seed = table.per_seed("cae")
     expected = [float(np.mean(metrics.psnr(a, b))) for a, b in runs]
     np.testing.assert_allclose(per_seed["PSNR"], expected)
@@ -55,17 +55,17 @@ def test_compare_over_seeds_summarises_per_run_means_over_seeds():
 
 def test_compare_over_seeds_table_shows_no_interval_for_single_runs():
     x = _images()
-    text = repr(metrics.compare_over_seeds({"baseline": (x, x)}))
+    text = repr(scores.compare_over_seeds({"baseline": (x, x)}))
     assert "[" not in text.splitlines()[1]
     assert text.endswith("(one run per row: no interval over training seeds)")
-    two = repr(metrics.compare_over_seeds({"cae": [(x, x), (x, x * np.float32(0.9))]}))
+    two = repr(scores.compare_over_seeds({"cae": [(x, x), (x, x * np.float32(0.9))]}))
     assert two.endswith("(mean over runs [95% CI over training seeds])")
-    assert "<table>" in metrics.compare_over_seeds({"b": (x, x)})._repr_html_()
+    assert "<table>" in scores.compare_over_seeds({"b": (x, x)})._repr_html_()
 
 
 def test_compare_over_seeds_values_are_read_only():
     x = _images()
-    values = metrics.compare_over_seeds({"b": (x, x)}).per_seed("b")["PSNR"]
+    values = scores.compare_over_seeds({"b": (x, x)}).per_seed("b")["PSNR"]
     with pytest.raises(ValueError, match="read-only"):
         values[0] = 0.0
 
@@ -81,18 +81,18 @@ def test_compare_over_seeds_values_are_read_only():
 )
 def test_compare_over_seeds_rejects_bad_results(results, error, match):
     with pytest.raises(error, match=match):
-        metrics.compare_over_seeds(results)
+        scores.compare_over_seeds(results)
 
 
 def test_compare_over_seeds_unknown_row_names_the_rows():
     x = _images()
     with pytest.raises(KeyError, match=r"rows are \['b'\]"):
-        metrics.compare_over_seeds({"b": (x, x)}).per_seed("c")
+        scores.compare_over_seeds({"b": (x, x)}).per_seed("c")
 
 
 def test_ratio_sweep_plot_draws_means_and_only_finite_intervals():
-    two = metrics.summarize([20.0, 22.0], "PSNR")
-    one = metrics.summarize([18.0], "PSNR")
+    two = stats.summarize([20.0, 22.0], "PSNR")
+    one = stats.summarize([18.0], "PSNR")
     fig = plots.ratio_sweep_plot(
         {"CAE": [(64, two), (4, two)], "bicubic": [(4, one), (64, one)]},
         title="sweep",

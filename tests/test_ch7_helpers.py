@@ -14,14 +14,13 @@ import numpy as np
 import pytest
 
 from cae_lessons import plots
-from cae_lessons.training import (
+from cae_lessons.experiments.gradients import (
     EXPLODING_NORM,
     VANISHING_NORM,
     GradientReport,
-    TrainResult,
-    _gradient_norms,
     summarize_gradients,
 )
+from cae_lessons.training import TrainResult, _gradient_norms
 
 
 @pytest.fixture(autouse=True)

@@ -10,18 +10,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from cae_lessons.models import (
-    build_cae,
+from cae_lessons.experiments.kernel_stride import (
+    KernelStrideCell,
     build_kernel_stride_cae,
-    count_macs,
-    count_parameters,
-    example2,
     kernel_stride_design,
     kernel_stride_layers,
+    kernel_stride_sweep,
 )
+from cae_lessons.models import build_cae, count_macs, count_parameters, example2
 from cae_lessons.plots import heat_maps
 from cae_lessons.shapes import LayerSpec, build_model
-from cae_lessons.training import KernelStrideCell, kernel_stride_sweep
 
 
 @pytest.fixture(autouse=True)
@@ -244,9 +242,11 @@ def test_sweep_refuses_bad_grids_before_training(kwargs, error, message):
 
 def test_sweep_refuses_images_of_another_kind():
     x = _images(2, 12)
-    with pytest.raises(TypeError, match="x_test must be a NumPy array, got list"):
+    with pytest.raises(
+        TypeError, match=r"x_test must be a NumPy array of shape \(N, H, W, C\), got list"
+    ):
         kernel_stride_sweep(x, x, list(x), epochs=1)
-    with pytest.raises(ValueError, match=r"x_val must be .* float32, got shape"):
+    with pytest.raises(TypeError, match=r"x_val must be float32 .*got dtype float64"):
         kernel_stride_sweep(x, x.astype(np.float64), x, epochs=1)
     with pytest.raises(ValueError, match="images of one size"):
         kernel_stride_sweep(x, x, _images(2, 24), epochs=1)

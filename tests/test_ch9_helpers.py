@@ -11,17 +11,16 @@ import numpy as np
 import pytest
 
 from cae_lessons import models, plots
+from cae_lessons.baselines import bicubic_baseline, pca_baseline
+from cae_lessons.cache import cache_key
 from cae_lessons.config import FULL, QUICK, Profile
-from cae_lessons.metrics import bicubic_baseline, evaluate, pca_baseline, summarize
-from cae_lessons.models import AXIAL_64, AXIAL_128, book_models, build_cae, example1, example2
+from cae_lessons.experiments.registry import AXIAL_64, AXIAL_128, book_models
+from cae_lessons.experiments.results import ResultsTable, results_table
+from cae_lessons.models import build_cae, example1, example2
+from cae_lessons.scores import evaluate
 from cae_lessons.shapes import build_model, diagnose
-from cae_lessons.training import (
-    ResultsTable,
-    TrainResult,
-    cache_key,
-    reconstruct,
-    results_table,
-)
+from cae_lessons.stats import summarize
+from cae_lessons.training import TrainResult, reconstruct
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 
@@ -280,7 +279,7 @@ def test_interval_plot_rejects_empty_input(panels):
 
 
 def test_the_rich_table_shows_the_verdict_columns_first_and_the_rest_behind_a_toggle():
-    from cae_lessons.training import VERDICT_COLUMNS
+    from cae_lessons.experiments.results import VERDICT_COLUMNS
 
     x = _images()
     table = results_table(x, {"copy": [_run(1.0, name="copy")], "dim": [_run(0.5, name="dim")]})

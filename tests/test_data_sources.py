@@ -10,6 +10,7 @@ import pytest
 from scipy import ndimage
 
 from cae_lessons import data
+from cae_lessons.data import preprocess, read
 
 MNI_SHAPE = (197, 233, 189)
 
@@ -43,17 +44,17 @@ def test_bundled_template_matches_nilearns_loader():
     from nilearn.datasets import load_mni152_template
 
     expected = load_mni152_template(resolution=1).get_fdata(dtype=np.float32)
-    (unit,) = data._read_bundled("mni152")
+    (unit,) = read._read_bundled("mni152")
     assert unit.data.shape == MNI_SHAPE
     assert unit.voxel_size == (1.0, 1.0, 1.0)
     np.testing.assert_allclose(unit.data / unit.data.max(), expected, rtol=0, atol=1e-7)
 
 
 def test_slice_counts_per_plane_follow_the_foreground_rule():
-    volume = data._read_bundled("mni152")[0].data
+    volume = read._read_bundled("mni152")[0].data
     threshold = data.FOREGROUND_LEVEL * volume.max()
     _, info = data.load_mri_data(return_info=True, size=(8, 8))
-    for plane, axis in data._PLANE_AXIS.items():
+    for plane, axis in preprocess._PLANE_AXIS.items():
         others = tuple(a for a in range(3) if a != axis)
         expected = int(((volume > threshold).mean(axis=others) >= 0.05).sum())
         assert sum(row.plane == plane for row in info) == expected

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from scipy import ndimage, stats
 from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
 
-from cae_lessons import metrics
+from cae_lessons import baselines, metrics
+from cae_lessons.scores import compare, evaluate
+from cae_lessons.stats import summarize
 
 PROPERTY = settings(max_examples=50, derandomize=True, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
@@ -79,7 +81,7 @@ def test_ssim_window_shrinks_for_small_images():
         for a, b in zip(x.astype(np.float64), y.astype(np.float64), strict=True)
     ]
     np.testing.assert_allclose(metrics.ssim(x, y), expected)
-    assert metrics.evaluate(x, y).ssim_win_size == 5
+    assert evaluate(x, y).ssim_win_size == 5
 
 
 def test_ssim_rejects_images_below_three_pixels():
@@ -101,7 +103,7 @@ def test_psnr_decreases_as_noise_increases(seed, low, factor):
 @given(seed=seeds, height=sides, width=sides)
 def test_identical_images_are_perfect_and_keep_all_high_frequencies(seed, height, width):
     x = np.random.default_rng(seed).random((2, height, width, 1))
-    scores = metrics.evaluate(x, x)
+    scores = evaluate(x, x)
     np.testing.assert_array_equal(scores.mse, 0.0)
     np.testing.assert_array_equal(scores.psnr, np.inf)
     np.testing.assert_allclose(scores.ssim, 1.0)
@@ -115,7 +117,7 @@ def test_identical_images_are_perfect_and_keep_all_high_frequencies(seed, height
 
 def test_summary_is_a_student_t_interval():
     values = np.random.default_rng(2).normal(27, 1, 48)
-    summary = metrics.summarize(values, "PSNR", unit="dB", fmt=".2f")
+    summary = summarize(values, "PSNR", unit="dB", fmt=".2f")
     low, high = stats.t.interval(0.95, 47, loc=values.mean(), scale=stats.sem(values))
     assert summary.mean == pytest.approx(values.mean())
     assert (summary.low, summary.high) == pytest.approx((low, high))
@@ -133,7 +135,7 @@ def test_summary_is_a_student_t_interval():
     ],
 )
 def test_summary_edge_cases_are_nan_free(values, expected):
-    summary = metrics.summarize(values, "X")
+    summary = summarize(values, "X")
     assert (summary.mean, summary.low, summary.high) == expected
 
 
@@ -143,17 +145,17 @@ def test_summary_edge_cases_are_nan_free(values, expected):
         ([], 0.95, ValueError, "X: need at least one value and no NaN, got 0 value(s)"),
         ([1.0, np.nan], 0.95, ValueError, "got 2 value(s) of which 1 NaN"),
         ([1.0], 95, ValueError, "confidence must be a level strictly between 0 and 1, got 95"),
-        ([1.0], "95%", TypeError, "confidence must be a float, got str '95%'"),
+        ([1.0], "95%", TypeError, "confidence must be a number, got str '95%'"),
     ],
 )
 def test_summary_rejects_bad_input(values, confidence, error, message):
     with pytest.raises(error, match=re.escape(message)):
-        metrics.summarize(values, "X", confidence=confidence)
+        summarize(values, "X", confidence=confidence)
 
 
 def test_evaluate_returns_frozen_per_image_scores():
     x, y = noisy_pair(3, (6, 16, 16, 1))
-    scores = metrics.evaluate(x, y, confidence=0.9)
+    scores = evaluate(x, y, confidence=0.9)
     assert scores.n == 6
     np.testing.assert_allclose(scores.psnr, metrics.psnr(x, y))
     np.testing.assert_allclose(scores.ssim, metrics.ssim(x, y))
@@ -167,7 +169,7 @@ def test_evaluate_returns_frozen_per_image_scores():
 
 def test_compare_tabulates_pairs_and_scores_in_order():
     x, y = noisy_pair(4, (4, 16, 16, 1))
-    table = metrics.compare({"CAE": (x, y), "identity": metrics.evaluate(x, x)})
+    table = compare({"CAE": (x, y), "identity": evaluate(x, x)})
     assert [label for label, _ in table.scores] == ["CAE", "identity"]
     lines = repr(table).splitlines()
     assert lines[0].split() == ["model", "n", "MSE", "MAE", "PSNR", "(dB)", "SSIM"]
@@ -190,7 +192,7 @@ def test_compare_tabulates_pairs_and_scores_in_order():
 )
 def test_compare_rejects_bad_results(results, error, message):
     with pytest.raises(error, match=re.escape(message)):
-        metrics.compare(results)
+        compare(results)
 
 
 # --- input validation -------------------------------------------------------------------------
@@ -213,7 +215,7 @@ GOOD = np.zeros((4, 8, 8, 1), dtype=np.float32)
 @pytest.mark.parametrize(
     "function",
     [
-        metrics.evaluate,
+        evaluate,
         metrics.error_map,
         metrics.border_error_profile,
         metrics.high_frequency_retention,
@@ -314,7 +316,7 @@ def test_high_frequency_retention_sees_added_noise():
     [
         (np.full((2, 16, 16, 1), 0.5), 0.25, ValueError, "image(s) [0, 1] have no power above"),
         (smooth_images(0), 1.0, ValueError, "Nyquist frequency strictly between 0 and 1, got 1.0"),
-        (smooth_images(0), None, TypeError, "cutoff must be a float, got NoneType None"),
+        (smooth_images(0), None, TypeError, "cutoff must be a number, got NoneType None"),
     ],
 )
 def test_high_frequency_retention_rejects_undefined_ratios(x_true, cutoff, error, message):
@@ -382,7 +384,7 @@ def test_checkerboard_score_rejects_bad_strides(strides, message):
 
 def test_pca_with_as_many_components_as_images_reproduces_the_training_set():
     x = np.random.default_rng(11).random((8, 6, 5, 1)).astype(np.float32)
-    pca = metrics.pca_baseline(x, x, n_components=8)
+    pca = baselines.pca_baseline(x, x, n_components=8)
     np.testing.assert_allclose(pca.reconstruction, x, atol=1e-5)
     assert pca.reconstruction.dtype == np.float32
     assert (pca.method, pca.latent_values, pca.compression_ratio) == ("PCA", 8, 30 / 8)
@@ -391,7 +393,7 @@ def test_pca_with_as_many_components_as_images_reproduces_the_training_set():
 
 def test_pca_reconstruction_of_new_images_is_clipped_and_lossy():
     x_train, x_test = smooth_images(12, (10, 16, 16, 1)), smooth_images(13, (3, 16, 16, 1))
-    pca = metrics.pca_baseline(x_train, x_test, n_components=2)
+    pca = baselines.pca_baseline(x_train, x_test, n_components=2)
     assert pca.reconstruction.shape == x_test.shape
     assert pca.reconstruction.min() >= 0 and pca.reconstruction.max() <= 1
     assert metrics.mse(x_test, pca.reconstruction).min() > 0
@@ -409,7 +411,7 @@ def test_pca_reconstruction_of_new_images_is_clipped_and_lossy():
 )
 def test_pca_rejects_bad_requests(x_test, n_components, error, message):
     with pytest.raises(error, match=re.escape(message)):
-        metrics.pca_baseline(GOOD, x_test, n_components)
+        baselines.pca_baseline(GOOD, x_test, n_components)
 
 
 @pytest.mark.parametrize(
@@ -420,7 +422,7 @@ def test_bicubic_baseline_keeps_the_shape_and_compresses_by_factor_squared(
     shape, factor, latent_values, ratio
 ):
     x = smooth_images(14, shape)
-    bicubic = metrics.bicubic_baseline(x, factor)
+    bicubic = baselines.bicubic_baseline(x, factor)
     assert bicubic.reconstruction.shape == x.shape and bicubic.reconstruction.dtype == np.float32
     assert (bicubic.latent_values, bicubic.compression_ratio) == (latent_values, ratio)
     assert bicubic.reconstruction.min() >= 0 and bicubic.reconstruction.max() <= 1
@@ -436,20 +438,20 @@ def test_bicubic_baseline_keeps_the_shape_and_compresses_by_factor_squared(
 )
 def test_bicubic_rejects_bad_factors(factor, error, message):
     with pytest.raises(error, match=re.escape(message)):
-        metrics.bicubic_baseline(GOOD, factor)
+        baselines.bicubic_baseline(GOOD, factor)
 
 
 @pytest.mark.parametrize(
     ("latent_shape", "expected"), [(64, 64), ((16, 16, 8), 2048), ((None, 4, 4, 8), 128)]
 )
 def test_latent_size_to_pca_components(latent_shape, expected):
-    assert metrics.latent_size_to_pca_components(latent_shape) == expected
+    assert baselines.latent_size_to_pca_components(latent_shape) == expected
 
 
 @pytest.mark.parametrize("latent_shape", [0, (), (None,), (4, -1), (4.0, 4)])
 def test_latent_size_rejects_bad_shapes(latent_shape):
     with pytest.raises(ValueError, match=re.escape(f"got {latent_shape!r}")):
-        metrics.latent_size_to_pca_components(latent_shape)
+        baselines.latent_size_to_pca_components(latent_shape)
 
 
 def test_psnr_and_ssim_take_the_data_range_of_other_images():

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import keras
 import pytest
@@ -70,6 +71,18 @@ def _run(case: str, onednn: str) -> subprocess.CompletedProcess:
         return subprocess.CompletedProcess(hung.cmd, -signal.SIGKILL, "", "hung")
 
 
+_AVX512 = {"avx512f", "avx512_vnni", "avx512_bf16"}
+
+
+def _cpu_flags() -> set[str]:
+    """The CPU's feature flags (Linux), empty where /proc/cpuinfo cannot be read."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    return {f for line in text.splitlines() if line.startswith("flags") for f in line.split()}
+
+
 def _went_wrong_in_onednn(run: subprocess.CompletedProcess) -> bool:
     """Killed by a signal, hung, or stopped by an exception raised inside a oneDNN kernel."""
     return run.returncode < 0 or (run.returncode == 1 and "Mkl" in run.stderr)
@@ -100,6 +113,10 @@ def test_default_kernels_run_every_case(case):
 )
 def test_onednn_kernels_fail_where_the_default_ones_work(case, failure):
     if failure == "signal":  # killed (SIGABRT or SIGSEGV), hung, or a oneDNN kernel's exception
+        if not _AVX512 & _cpu_flags():
+            # Seen only on CPUs with AVX-512 (Zen 4/5 with VNNI and BF16); on AVX2-only CPUs
+            # oneDNN takes another code path, and eight runs ended cleanly (2026-12-02).
+            pytest.skip(f"this CPU has none of {sorted(_AVX512)}, where the crash was seen")
         runs = _run_until_it_goes_wrong(case)
         assert _went_wrong_in_onednn(runs[-1]), [(r.returncode, r.stderr[-300:]) for r in runs]
         return

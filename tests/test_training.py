@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cae_lessons import training
+from cae_lessons import cache, training
 
 
 def _tiny(size=16, name="tiny"):
@@ -162,18 +162,16 @@ def test_corrupt_or_partial_entry_is_retrained_not_loaded(images, tmp_path, dama
     if damage == "truncate_weights":
         weights = entry / "weights.npz"
         weights.write_bytes(weights.read_bytes()[:100])
-        with pytest.warns(
-            training.CacheWarning, match=r"weights checksum mismatch\); retraining it"
-        ):
+        with pytest.warns(cache.CacheWarning, match=r"weights checksum mismatch\); retraining it"):
             again = _train(images, cache=tmp_path)
     elif damage == "truncate_epochs":
         weights = entry / "epoch_weights.npz"
         weights.write_bytes(weights.read_bytes()[:100])
-        with pytest.warns(training.CacheWarning, match=r"epoch_weights checksum mismatch"):
+        with pytest.warns(cache.CacheWarning, match=r"epoch_weights checksum mismatch"):
             again = _train(images, cache=tmp_path)
     else:
         (entry / "COMPLETE.json").unlink()
-        with pytest.warns(training.CacheWarning, match="FileNotFoundError"):
+        with pytest.warns(cache.CacheWarning, match="FileNotFoundError"):
             again = _train(images, cache=tmp_path)
     assert again.cache_hit is False
     assert again.history == first.history
@@ -190,14 +188,15 @@ def test_wrong_image_size_is_refused_before_training(images):
 @pytest.mark.parametrize(
     ("bad", "error", "message"),
     [
-        ([[0.0]], TypeError, "x_train must be a NumPy array, got list"),
+        ([[0.0]], TypeError, r"x_train must be a NumPy array of shape \(N, H, W, C\), got list"),
         (
             np.zeros((4, 16, 16), np.float32),
             ValueError,
-            r"must be \(N, H, W, C\) float32, got shape \(4, 16, 16\)",
+            r"x_train must be 4-D \(N, H, W, C\), got 3-D shape \(4, 16, 16\)",
         ),
-        (np.zeros((4, 16, 16, 1), np.float64), ValueError, "dtype float64"),
-        (np.zeros((0, 16, 16, 1), np.float32), ValueError, "x_train is empty"),
+        (np.zeros((4, 16, 16, 1), np.float64), TypeError, "must be float32 .*dtype float64"),
+        (np.zeros((0, 16, 16, 1), np.float32), ValueError, "at least one non-empty image"),
+        (np.full((2, 16, 16, 1), np.nan, np.float32), ValueError, "x_train must be finite"),
     ],
 )
 def test_bad_data_gets_a_clear_error(images, bad, error, message):
@@ -292,19 +291,19 @@ def test_other_training_errors_are_not_swallowed(images, monkeypatch):
 
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv(training.CACHE_VARIABLE, str(tmp_path))
-    assert training.default_cache_dir() == tmp_path
-    monkeypatch.delenv(training.CACHE_VARIABLE)
+    monkeypatch.setenv(cache.CACHE_VARIABLE, str(tmp_path))
+    assert cache.default_cache_dir() == tmp_path
+    monkeypatch.delenv(cache.CACHE_VARIABLE)
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert training.default_cache_dir() == tmp_path / ".cache" / "cae-lessons" / "training"
+    assert cache.default_cache_dir() == tmp_path / ".cache" / "cae-lessons" / "training"
 
 
 def test_the_cache_key_changes_with_the_record_format(monkeypatch):
     model = _tiny(8)()
     x = np.zeros((4, 8, 8, 1), np.float32)
-    before = training.cache_key(model, x, x, epochs=1)
-    monkeypatch.setattr(training, "RECORD_FORMAT", training.RECORD_FORMAT + 1)
-    assert training.cache_key(model, x, x, epochs=1) != before
+    before = cache.cache_key(model, x, x, epochs=1)
+    monkeypatch.setattr(cache, "RECORD_FORMAT", cache.RECORD_FORMAT + 1)
+    assert cache.cache_key(model, x, x, epochs=1) != before
 
 
 def test_reconstruct_many_models_logs_no_retracing(caplog):
@@ -322,7 +321,7 @@ def test_reconstruct_many_models_logs_no_retracing(caplog):
 def _key(**options):
     model = _tiny(8)()
     x = np.zeros((4, 8, 8, 1), np.float32)
-    return training.cache_key(model, x, x, epochs=1, **options)
+    return cache.cache_key(model, x, x, epochs=1, **options)
 
 
 def test_the_cache_key_changes_with_the_callbacks():
@@ -351,9 +350,9 @@ def test_a_callback_the_cache_cannot_key_is_refused():
     ],
 )
 def test_the_cache_key_changes_with_where_it_runs(field, patch, monkeypatch):
-    before, context = _key(), training.execution_context()
+    before, context = _key(), cache.execution_context()
     patch(monkeypatch)
-    assert training.execution_context()[field] != context[field]
+    assert cache.execution_context()[field] != context[field]
     assert _key() != before
 
 
@@ -362,7 +361,7 @@ def test_the_cache_key_changes_with_the_cpu_kernels():
     code = textwrap.dedent(
         """
         import numpy as np, keras
-        from cae_lessons.training import cache_key, execution_context
+        from cae_lessons.cache import cache_key, execution_context
         model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(1, 3)])
         x = np.zeros((4, 8, 8, 1), np.float32)
         print(execution_context()["onednn"], cache_key(model, x, x, epochs=1))

@@ -15,11 +15,12 @@ import widgets_js
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Rectangle
 
-from cae_lessons import metrics, plots, widgets
+from cae_lessons import coverage, plots, widgets
+from cae_lessons.coverage import conv_stack
 from cae_lessons.data import load_mri_data
 from cae_lessons.receptive import support
+from cae_lessons.scores import evaluate
 from cae_lessons.shapes import LayerSpec, trace
-from cae_lessons.widgets import conv_stack
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def test_receptive_field_box_is_the_exact_support(x, kernel_size, strides, paddi
     ).items():
         explorer.controls[name].value = value
     explorer.controls["unit_row"].value, explorer.controls["unit_col"].value = unit
-    steps = trace(widgets.conv_stack(n_layers, kernel_size, strides, padding), (31, 31)).steps
+    steps = trace(coverage.conv_stack(n_layers, kernel_size, strides, padding), (31, 31)).steps
     rows, cols = support(steps[0], unit[0]), support(steps[1], unit[1])
     assert explorer.view.box == (rows[0], cols[0], rows[1], cols[1])
     assert _box_of(explorer) == explorer.view.box
@@ -75,8 +76,8 @@ def test_unit_sliders_follow_the_output_size(x):
     [(3, 2, 8, [7]), (1, 3, 7, [1, 2, 4, 5]), (3, 1, 8, []), (2, 2, 9, [8])],
 )
 def test_unseen_pixels_are_the_rows_no_unit_reads(kernel_size, strides, n, unseen_rows):
-    result = trace(widgets.conv_stack(1, kernel_size, strides, "valid"), (n, n))
-    unseen = widgets.unseen_pixels(result)
+    result = trace(coverage.conv_stack(1, kernel_size, strides, "valid"), (n, n))
+    unseen = coverage.unseen_pixels(result)
     assert np.flatnonzero(unseen[:, 0]).tolist() == unseen_rows
     assert np.array_equal(unseen, unseen.T)
 
@@ -152,7 +153,7 @@ def test_static_receptive_field_moves_row_and_column_of_every_layer(x):
         frames += len(row.options) * len(col.options)
         # the frame of unit (r, c) draws exactly the support the trace computes
         r, c = int(row.options[-1][0]), int(col.options[0][0])
-        view = widgets.receptive_field_view(conv_stack(2, 3, 2, "valid"), (24, 24), layer=layer)
+        view = coverage.receptive_field_view(conv_stack(2, 3, 2, "valid"), (24, 24), layer=layer)
         top, left, bottom, right = view.at((r, c)).box
         shown = rows.children[-1].children[0].value
         assert f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}"' in shown
@@ -163,20 +164,20 @@ def test_static_receptive_field_moves_row_and_column_of_every_layer(x):
 
 
 def test_the_layer_picture_tints_what_that_layer_never_reads():
-    view = widgets.receptive_field_view(conv_stack(2, 3, 2, "valid"), (8, 8), layer=0)
+    view = coverage.receptive_field_view(conv_stack(2, 3, 2, "valid"), (8, 8), layer=0)
     # conv_1 (3 units) reads rows 0-6; conv_2 (1 unit) reads conv_1's units 0-2, rows 0-6 too
-    assert widgets.unseen_pixels(view.trace, 0)[:, 0].tolist() == [False] * 7 + [True]
+    assert coverage.unseen_pixels(view.trace, 0)[:, 0].tolist() == [False] * 7 + [True]
     t = trace(conv_stack(2, 3, 3, "valid"), input_shape=(12, 12))
     # stride 3: conv_1 has 4 units reading 0-11; conv_2 one unit reading conv_1's 0-2 = rows 0-8
-    assert widgets.unseen_pixels(t, 0)[:, 0].sum() == 0
-    assert widgets.unseen_pixels(t)[:, 0].sum() == 3
+    assert coverage.unseen_pixels(t, 0)[:, 0].sum() == 0
+    assert coverage.unseen_pixels(t)[:, 0].sum() == 3
 
 
 @pytest.mark.parametrize("layer", [2, -3, 1.0, True, "conv_1"])
 def test_a_layer_outside_the_trace_is_refused(layer):
     t = trace(conv_stack(2, 3, 1, "valid"), input_shape=(9, 9))
     with pytest.raises(ValueError, match=r"layer must be an index into the trace's 2 layers"):
-        widgets.unseen_pixels(t, layer)
+        coverage.unseen_pixels(t, layer)
 
 
 def test_the_live_explorer_picks_the_layer_and_fits_its_sliders(x):
@@ -216,7 +217,7 @@ def test_reconstruction_controls_redraw_images_and_metrics(x, reconstructions):
     explorer = widgets.reconstruction_explorer(reconstructions, x)
     explorer.controls["slice"].value = 2
     explorer.controls["epoch"].value = 0
-    expected = metrics.evaluate(x[2:3], reconstructions["noisy"][0][2:3])
+    expected = evaluate(x[2:3], reconstructions["noisy"][0][2:3])
     assert explorer.scores["noisy"].psnr == pytest.approx(expected.psnr)
     assert explorer.scores["border"].mae[0] == pytest.approx(x[2, :2].sum() / x[2].size)
     axes = explorer.figure.axes

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cae_lessons.metrics import SeedComparison, SeedVerdict, compare_over_seeds
 from cae_lessons.models import build_cae, cae_layers, count_macs, count_parameters, decoder_suffix
+from cae_lessons.scores import SeedComparison, compare_over_seeds
 from cae_lessons.shapes import trace
+from cae_lessons.stats import SeedVerdict
 
 SIZE = 64
 FILTERS = (16, 32)
