@@ -113,7 +113,7 @@ def pca_baseline(x_train, x_test, n_components: int) -> Baseline:
     Raises
     ------
     TypeError
-        If ``n_components`` is not an int, or as in :func:`evaluate`.
+        If ``n_components`` is not an int, or as in :func:`cae_lessons.scores.evaluate`.
     ValueError
         If ``n_components`` is out of range, or the image sizes differ.
 
@@ -169,9 +169,9 @@ def bicubic_baseline(x, factor: int) -> Baseline:
     Raises
     ------
     TypeError
-        If ``factor`` is not an int, or as in :func:`evaluate`.
+        If ``factor`` is not an int, or as in :func:`cae_lessons.scores.evaluate`.
     ValueError
-        If ``factor`` is out of range, or as in :func:`evaluate`.
+        If ``factor`` is out of range, or as in :func:`cae_lessons.scores.evaluate`.
 
     Examples
     --------
