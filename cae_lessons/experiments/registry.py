@@ -1,8 +1,9 @@
-"""The book's models: every architecture that a chapter trains, named as the chapter names it.
+"""The book's models: every architecture that a chapter trains, and the one call that trains it.
 
-Ch. 9 compares the models of ch. 3-5 on one test set. :func:`book_models` builds each with the
-same function and arguments as its chapter, so :func:`cae_lessons.training.train` finds the
-chapter's run in the training cache instead of training it again.
+Chapters 3 and 4 train their models with :func:`train_book_model`, and ch. 9 compares them on
+one test set with the same call, so :func:`cae_lessons.training.train` finds each chapter's runs
+in the training cache instead of training them again. :meth:`BookModel.seeds` is the one place
+that says how many training seeds a model gets in each profile.
 """
 
 from __future__ import annotations
@@ -13,14 +14,21 @@ from typing import Any
 
 from cae_lessons.models import build_cae, example1, example2, example3
 
+SWEEP_FILTERS = (8, 16, 32)
+"""Ch. 4's sweep: the filters of ``build_cae((64, 64, 1), filters=SWEEP_FILTERS, ...)``."""
+
+SWEEP_CHANNELS = {4: 16, 16: 4, 64: 1}
+"""Ch. 4's sweep: compression ratio → latent channels (a 64×64 input and an 8×8 latent)."""
+
+SWEEP_DOWN = ("pool", "stride")
+"""Ch. 4's sweep: how each design halves the image (``build_cae``'s ``down``)."""
+
 
 @dataclass(frozen=True)
 class BookModel:
     """One architecture that a chapter trains, and how it trains it (ch. 9 results table).
 
-    Calling :attr:`build` gives the same model name and architecture as the chapter's own call, so
-    ``train(book_model.build, ...)`` with the chapter's data and settings (``epochs=profile.epochs,
-    batch_size=8``, each seed of :meth:`seeds`) finds the chapter's run in the training cache.
+    Train it with :func:`train_book_model`, as its chapter and ch. 9 both do.
 
     Attributes
     ----------
@@ -86,11 +94,113 @@ def _example1_shape_only_fix():
     )
 
 
-def _ch4_sweep(down: str, channels: int):
-    def build():
-        return build_cae((64, 64, 1), filters=(8, 16, 32), down=down, latent_channels=channels)
+def sweep_model(down: str, ratio: int) -> BookModel:
+    """Ch. 4's sweep design that halves with ``down`` and compresses by ``ratio``.
 
-    return build
+    Parameters
+    ----------
+    down : {'pool', 'stride'}
+        Max pooling or strided convolutions (``build_cae``'s ``down``).
+    ratio : {4, 16, 64}
+        Input values per latent value; a key of :data:`SWEEP_CHANNELS`.
+
+    Returns
+    -------
+    BookModel
+
+    Raises
+    ------
+    ValueError
+        If ``down`` or ``ratio`` is not one of the sweep's.
+
+    Examples
+    --------
+    >>> m = sweep_model("stride", 64)
+    >>> m.name, m.label
+    ('cae_stride_upsample_8-16-32_l1', 'CAE stride, ratio 64')
+    >>> m.build().output_shape
+    (None, 64, 64, 1)
+    """
+    if down not in SWEEP_DOWN:
+        raise ValueError(f"down must be one of {SWEEP_DOWN}, got {down!r}.")
+    if ratio not in SWEEP_CHANNELS:
+        raise ValueError(
+            f"ratio must be one of ch. 4's compression ratios {tuple(SWEEP_CHANNELS)}, got "
+            f"{ratio!r}."
+        )
+    channels = SWEEP_CHANNELS[ratio]
+
+    def build():
+        return build_cae((64, 64, 1), filters=SWEEP_FILTERS, down=down, latent_channels=channels)
+
+    filters = "-".join(map(str, SWEEP_FILTERS))
+    name = f"cae_{down}_upsample_{filters}_l{channels}"
+    return BookModel(
+        name, f"CAE {down}, ratio {ratio}", 4, "padding_bottleneck", AXIAL_64, build, 1, None
+    )
+
+
+def train_book_model(
+    model: BookModel | str, x_train, x_val, profile, *, cache=True, progress=None
+) -> list:
+    """Train a book model as its chapter does: one run per seed of ``model.seeds(profile)``.
+
+    Every run uses ``epochs=profile.epochs``, ``batch_size=8`` and the mean squared error, so a
+    chapter and ch. 9 calling this with the same images share the training cache's runs.
+
+    Parameters
+    ----------
+    model : BookModel or str
+        A value of :func:`book_models`, or its name.
+    x_train, x_val : (N, H, W, 1) float32
+        The images named by ``model.data`` (:data:`AXIAL_128` or :data:`AXIAL_64`).
+    profile : Profile
+        From ``resolve_profile()``: its epochs, and its name for the number of seeds.
+    cache, progress
+        As for :func:`cae_lessons.training.train`.
+
+    Returns
+    -------
+    list of TrainResult
+        One per seed, in seed order.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` names no book model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cae_lessons.config import Profile
+    >>> x = np.random.default_rng(0).random((8, 64, 64, 1), dtype=np.float32)
+    >>> runs = train_book_model(
+    ...     "cae_pool_upsample_8-16-32_l16", x, x, Profile("quick", 1, None, 3),
+    ...     cache=False, progress=False,
+    ... )
+    >>> [(r.seed, r.epochs) for r in runs]
+    [(0, 1)]
+    """
+    from cae_lessons.training import train
+
+    if isinstance(model, str):
+        registry = book_models()
+        if model not in registry:
+            raise ValueError(f"No book model is named {model!r}; the names are {tuple(registry)}.")
+        model = registry[model]
+    return [
+        train(
+            model.build,
+            x_train,
+            x_val,
+            epochs=profile.epochs,
+            batch_size=8,
+            seed=seed,
+            cache=cache,
+            progress=progress,
+        )
+        for seed in model.seeds(profile)
+    ]
 
 
 def book_models(data: str | None = None) -> dict[str, BookModel]:
@@ -147,12 +257,7 @@ doc='padding_bottleneck', data='axial 64×64', seeds_quick=1, seeds_full=None)
         ),
         BookModel("example3", "example 3", 5, ch5, AXIAL_128, example3),
     ]
-    for ratio, channels in {4: 16, 16: 4, 64: 1}.items():
-        for down in ("pool", "stride"):
-            name = f"cae_{down}_upsample_8-16-32_l{channels}"
-            label = f"CAE {down}, ratio {ratio}"
-            build = _ch4_sweep(down, channels)
-            models.append(BookModel(name, label, 4, ch4, AXIAL_64, build, 1, None))
+    models += [sweep_model(down, ratio) for ratio in SWEEP_CHANNELS for down in SWEEP_DOWN]
     return {m.name: m for m in models if data is None or m.data == data}
 
 

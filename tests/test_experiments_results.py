@@ -1,148 +1,22 @@
-"""Helpers added for ch. 9 "Results and a design checklist": book_models, results_table and
-interval_plot."""
-
-import re
-from pathlib import Path
+"""experiments/results.py: the results table of ch. 9, and its interval plot."""
 
 import keras
 import matplotlib.pyplot as plt
-import nbformat
 import numpy as np
 import pytest
 
-from cae_lessons import models, plots
+from cae_lessons import plots
 from cae_lessons.baselines import bicubic_baseline, pca_baseline
-from cae_lessons.cache import cache_key
-from cae_lessons.config import FULL, QUICK, Profile
-from cae_lessons.experiments.registry import AXIAL_64, AXIAL_128, book_models
 from cae_lessons.experiments.results import ResultsTable, results_table
-from cae_lessons.models import build_cae, example1, example2
+from cae_lessons.models import build_cae
 from cae_lessons.scores import evaluate
-from cae_lessons.shapes import build_model, diagnose
 from cae_lessons.stats import summarize
 from cae_lessons.training import TrainResult, reconstruct
-
-BOOK = Path(__file__).resolve().parent.parent / "book"
 
 
 @pytest.fixture(autouse=True)
 def _seeded():
     keras.utils.set_random_seed(0)
-
-
-# --- book_models: the chapters' calls, exactly ------------------------------------------------
-
-
-def _ch3_fix(kind):
-    """Chapter 3's call for a diagnosed fix of example 1, as written in the chapter."""
-    fix = next(f for f in diagnose(example1()).fixes if f.kind == kind)
-    name = "example1_fix_" + fix.kind.replace("+", "_")
-    return build_model(
-        fix.layers, fix.input_shape, activation="relu", output_activation="sigmoid", name=name
-    )
-
-
-def _ch4_sweep(down, channels):
-    return build_cae((64, 64, 1), filters=(8, 16, 32), down=down, latent_channels=channels)
-
-
-CHAPTER_CALLS = {
-    "example2": example2,
-    "example1_fix_crop_or_pad_output": lambda: _ch3_fix("crop_or_pad_output"),
-    "example3": models.example3,
-    "cae_pool_upsample_8-16-32_l16": lambda: _ch4_sweep("pool", 16),
-    "cae_stride_upsample_8-16-32_l16": lambda: _ch4_sweep("stride", 16),
-    "cae_pool_upsample_8-16-32_l4": lambda: _ch4_sweep("pool", 4),
-    "cae_stride_upsample_8-16-32_l4": lambda: _ch4_sweep("stride", 4),
-    "cae_pool_upsample_8-16-32_l1": lambda: _ch4_sweep("pool", 1),
-    "cae_stride_upsample_8-16-32_l1": lambda: _ch4_sweep("stride", 1),
-}
-
-
-def test_book_models_lists_every_chapter_model_once_by_data_then_chapter():
-    registry = book_models()
-    assert list(registry) == list(CHAPTER_CALLS)
-    assert [m.chapter for m in registry.values()] == [4, 3, 5, 4, 4, 4, 4, 4, 4]
-    assert all(name == m.name for name, m in registry.items())
-    assert len({m.label for m in registry.values()}) == len(registry)
-
-
-@pytest.mark.parametrize("name", CHAPTER_CALLS)
-def test_book_model_has_the_chapters_name_and_cache_key(name):
-    """Same model name and architecture: train() finds the chapter's run in the cache."""
-    ours, chapter = book_models()[name].build(), CHAPTER_CALLS[name]()
-    size = ours.input_shape[1]
-    x = np.random.default_rng(0).random((2, size, size, 1), dtype=np.float32)
-    settings = {"epochs": 20, "batch_size": 8, "loss": "mse", "seed": 0, "learning_rate": 1e-3}
-    assert ours.name == chapter.name == name
-    assert cache_key(ours, x, x, **settings) == cache_key(chapter, x, x, **settings)
-
-
-def test_the_ch3_real_fix_is_example2():
-    """Chapter 3 trains its real fix as example2(): the same layers, so one cache entry."""
-    real = _ch3_fix("padding_same+match_strides")
-    assert real.count_params() == example2().count_params()
-    assert [type(layer) for layer in real.layers] == [type(layer) for layer in example2().layers]
-
-
-# The chapters' data and training calls that the registry relies on; if a chapter changes one,
-# update book_models() (and chapter 9) to match, or chapter 9 retrains instead of reusing it.
-CHAPTER_SOURCE = {
-    "stride_incompatibility": [
-        'x, info = load_mri_data(plane="axial", fit="crop", return_info=True)',
-        "split = split_by_slab(x, info)",
-        "if fix is real_fix:\n return example2()",
-        'name = "example1_fix_" + fix.kind.replace("+", "_")',
-        "train(build, split.x_train, split.x_val, epochs=profile.epochs, batch_size=8, seed=0)",
-    ],
-    "padding_bottleneck": [
-        'x, info = load_mri_data(plane="axial", fit="crop", return_info=True)',
-        "split = split_by_slab(x, info)",
-        "train(example2, split.x_train, split.x_val, epochs=profile.epochs, batch_size=8, seed=0)",
-        "block_mean(a, 2) for a in (split.x_train, split.x_val, split.x_test)",
-        "FILTERS, CHANNELS = (8, 16, 32), {4: 16, 16: 4, 64: 1}",
-        "build_cae((64, 64, 1), filters=FILTERS, down=down, latent_channels=channels)",
-        "train(build, x_train, x_val, epochs=profile.epochs, batch_size=8, seed=seed)",
-        'seeds = range(1 if profile.name == "quick" else profile.seeds)',
-        "cae_run(down, channels, seed) for seed in seeds",
-    ],
-}
-
-
-def _squeezed(text):
-    return re.sub(r"\s+", "", text)
-
-
-@pytest.mark.parametrize("chapter", CHAPTER_SOURCE)
-def test_chapters_still_train_what_the_registry_assumes(chapter):
-    nb = nbformat.read(BOOK / f"{chapter}.ipynb", as_version=4)
-    code = _squeezed("\n".join(c.source for c in nb.cells if c.cell_type == "code"))
-    missing = [s for s in CHAPTER_SOURCE[chapter] if _squeezed(s) not in code]
-    assert missing == [], f"{chapter} changed its training calls; update book_models()"
-
-
-def test_seeds_follow_the_chapters_per_profile():
-    registry = book_models()
-    assert registry["example2"].seeds(QUICK) == registry["example2"].seeds(FULL) == range(1)
-    sweep = registry["cae_pool_upsample_8-16-32_l1"]
-    assert sweep.seeds(QUICK) == range(1) and sweep.seeds(FULL) == range(FULL.seeds)
-
-
-@pytest.mark.parametrize("profile", ["quick", Profile("auto", 20, None, 2), None])
-def test_seeds_rejects_anything_but_a_resolved_profile(profile):
-    with pytest.raises(TypeError, match="execution profile with name 'quick' or 'full'"):
-        book_models()["example2"].seeds(profile)
-
-
-def test_book_models_filters_by_data():
-    assert {m.data for m in book_models(AXIAL_128).values()} == {AXIAL_128}
-    assert len(book_models(AXIAL_64)) == 6  # ch. 4's sweep
-    assert all(m.build().input_shape == (None, 64, 64, 1) for m in book_models(AXIAL_64).values())
-
-
-def test_book_models_rejects_unknown_data():
-    with pytest.raises(ValueError, match=r"data must be None or one of .* got 'axial'"):
-        book_models("axial")
 
 
 # --- results_table ------------------------------------------------------------------------------
