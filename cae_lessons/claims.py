@@ -5,7 +5,7 @@ Chapters state their claims about trained models as hidden asserts. ``scripts/pe
 CPU kernels off and on, one intra-op thread, a second data split) and records each assert's
 margin; this module turns that record into the committed summary
 (``book/_static/perturbations.json``) and the tables the appendix "Reproducing every figure"
-shows. It imports nothing else from the package and never imports TensorFlow.
+shows. It imports only the table renderer (`tables`) from the package and never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import html
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from cae_lessons.tables import text_table
 
 SETTINGS: dict[str, dict[str, str]] = {
     "default": {"TF_ENABLE_ONEDNN_OPTS": "0"},
@@ -359,17 +361,8 @@ def claims_table(data: Mapping) -> str:
     """
     names = list(data["settings"])
     rows = _numeric_rows(data)
-    table = [["claim", *names]]
-    table += [[_label(c), *(_cell_text(c, n) for n in names)] for _, c in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    out = [
-        "  ".join(
-            [row[0].ljust(widths[0])]
-            + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
-        )
-        for row in table
-    ]
-    out.append("")
+    cells = [[_label(c), *(_cell_text(c, n) for n in names)] for _, c in rows]
+    out = [text_table(["claim", *names], cells, align="l" + "r" * len(names)), ""]
     smallest = smallest_margin(data)
     if smallest is None:
         out.append("smallest margin: none (no numeric claim)")

@@ -183,6 +183,9 @@ def onednn_enabled() -> bool:
     True
     """
     import tensorflow as tf  # noqa: F401 (oneDNN's state is fixed when TensorFlow loads)
+
+    # No public API reports it: tf.sysconfig.get_build_info() says how TensorFlow was built,
+    # not whether this process turned the kernels on.
     from tensorflow.python.util import _pywrap_util_port
 
     return bool(_pywrap_util_port.IsMklEnabled())

@@ -39,21 +39,6 @@ import numpy as np
 STEP_KINDS = ("window", "transpose", "resize")
 INTERPOLATIONS = ("nearest", "bilinear")
 
-# Keras layers the empirical clone keeps; every other layer must be shape-neutral and becomes an
-# Identity (activations and normalisations would otherwise hide units behind zero gradients).
-_SPATIAL_LAYERS = (
-    "Conv2D",
-    "Conv2DTranspose",
-    "MaxPooling2D",
-    "AveragePooling2D",
-    "UpSampling2D",
-    "Resizing",
-    "Cropping2D",
-    "ZeroPadding2D",
-    "PadToMultiple",
-    "CropToInput",
-)
-
 
 @dataclass(frozen=True)
 class AxisStep:
@@ -436,14 +421,14 @@ def empirical_receptive_field(model, layer=None, position=None, x=None) -> Empir
     import keras
     import tensorflow as tf
 
-    from cae_lessons.shapes import check_cpu_kernels  # shapes imports this module
+    from cae_lessons.shapes import check_cpu_kernels, layer_kind  # shapes imports this module
 
     height, width, channels = _fixed_input_shape(model)
     check_cpu_kernels(model)
     if isinstance(layer, str):
         target = model.get_layer(layer)
     else:
-        rows = [each for each in model.layers if type(each).__name__ != "InputLayer"]
+        rows = [each for each in model.layers if layer_kind(each) != "input"]
         target = rows[-1 if layer is None else layer]
     out_shape = tuple(target.output.shape[1:3])
     position = tuple(position) if position is not None else (out_shape[0] // 2, out_shape[1] // 2)
@@ -490,11 +475,16 @@ def _box(mask: np.ndarray) -> tuple[int, int]:
 
 
 def _positive_linear_clone(layer):
+    """Clone for the empirical receptive field: convolutions become positive and linear, max
+    pooling becomes average pooling, other spatial layers stay, and every shape-neutral layer
+    becomes an Identity (activations and normalisations would hide units behind zero gradients)."""
     import keras
 
-    name = type(layer).__name__
+    from cae_lessons.shapes import layer_kind  # shapes imports this module
+
+    kind = layer_kind(layer)
     config = layer.get_config()
-    if name in ("Conv2D", "Conv2DTranspose"):
+    if kind in ("conv", "conv_transpose"):
         fan_in = math.prod(layer.kernel.shape[:-1]) if layer.built else 1
         config.update(
             activation="linear",
@@ -504,8 +494,8 @@ def _positive_linear_clone(layer):
             kernel_constraint=None,
         )
         return type(layer).from_config(config)
-    if name == "MaxPooling2D":
+    if kind == "max_pool":
         return keras.layers.AveragePooling2D.from_config(config)
-    if name in _SPATIAL_LAYERS:
+    if kind not in (None, "input", "neutral"):
         return type(layer).from_config(config)
     return keras.layers.Identity(name=layer.name)

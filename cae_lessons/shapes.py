@@ -1063,21 +1063,52 @@ def check_sizes_against_keras(
     )
 
 
+@functools.cache
+def _keras_classes() -> tuple[tuple[str, type], ...]:
+    """``(kind, class)`` for every layer trace reads; subclasses count as their base."""
+    import keras
+
+    pad_to_multiple, crop_to_input = fit_layers()
+    ours = {"pad_to_multiple": pad_to_multiple, "crop_to_input": crop_to_input}
+    classes = [("input", keras.layers.InputLayer)]
+    classes += [
+        (kind, ours.get(kind) or getattr(keras.layers, name)) for kind, name in KERAS_NAMES.items()
+    ]
+    classes += [("neutral", getattr(keras.layers, name)) for name in NEUTRAL_LAYERS]
+    return tuple(classes)
+
+
+def layer_kind(layer) -> str | None:
+    """The LayerSpec kind of a Keras layer: ``'input'`` for an InputLayer, ``None`` if unknown.
+
+    A layer counts as the Keras class it is an instance of, so a subclass of ``Conv2D`` is a
+    ``'conv'``. Imports Keras.
+
+    Examples
+    --------
+    >>> import keras
+    >>> class MyConv(keras.layers.Conv2D):
+    ...     pass
+    >>> layer_kind(MyConv(4, 3)), layer_kind(keras.layers.ReLU()), layer_kind(keras.layers.Dense(2))
+    ('conv', 'neutral', None)
+    """
+    # Conv2DTranspose is not a Conv2D in Keras 3, so the first match is the only one.
+    return next((kind for kind, cls in _keras_classes() if isinstance(layer, cls)), None)
+
+
 def _spec_from_keras(layer) -> LayerSpec | None:
     """LayerSpec of a Keras layer, ``None`` for an InputLayer; ValueError for unknown layers."""
-    kind_by_class = {keras_name: kind for kind, keras_name in KERAS_NAMES.items()}
-    cls = type(layer).__name__
+    kind = layer_kind(layer)
     config = layer.get_config()
-    if cls == "InputLayer":
+    if kind == "input":
         return None
     if config.get("data_format", "channels_last") not in ("channels_last", None):
         raise ValueError(
             f"Layer {layer.name!r} uses data_format={config['data_format']!r}; trace reads "
             f"channels_last models only (N, H, W, C). Rebuild it with data_format='channels_last'."
         )
-    if cls in NEUTRAL_LAYERS:
+    if kind == "neutral":
         return LayerSpec("neutral", name=layer.name)
-    kind = kind_by_class[cls]
     if kind == "resize":
         interpolation = config["interpolation"]
         if config["crop_to_aspect_ratio"] or config["pad_to_aspect_ratio"]:
@@ -1108,11 +1139,6 @@ def _spec_from_keras(layer) -> LayerSpec | None:
     return LayerSpec(kind, name=layer.name, **args)
 
 
-def _is_known(layer) -> bool:
-    name = type(layer).__name__
-    return name in NEUTRAL_LAYERS or name == "InputLayer" or name in KERAS_NAMES.values()
-
-
 def _as_specs(model_or_layers, input_shape) -> tuple[tuple[LayerSpec, ...], tuple[int, int, int]]:
     """Layer specs and the ``(H, W, C)`` input shape of a model, a layer list or a spec list."""
     layers = getattr(model_or_layers, "layers", model_or_layers)
@@ -1124,7 +1150,7 @@ def _as_specs(model_or_layers, input_shape) -> tuple[tuple[LayerSpec, ...], tupl
     unknown = [
         f"{layer.name!r} ({type(layer).__name__})"
         for layer in layers
-        if hasattr(layer, "get_config") and not _is_known(layer)
+        if hasattr(layer, "get_config") and layer_kind(layer) is None
     ]
     if unknown:
         known = ", ".join(["InputLayer", *KERAS_NAMES.values(), *NEUTRAL_LAYERS])
@@ -1154,7 +1180,7 @@ def _input_shape(model, layers, input_shape) -> tuple[int, int, int]:
     declared = None
     if getattr(model, "inputs", None):
         declared = tuple(model.inputs[0].shape[1:])
-    elif layers and type(layers[0]).__name__ == "InputLayer":
+    elif layers and hasattr(layers[0], "get_config") and layer_kind(layers[0]) == "input":
         declared = tuple(layers[0].get_config()["batch_shape"][1:])
     shape = declared if input_shape is None else tuple(input_shape)
     if shape is None:

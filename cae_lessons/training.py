@@ -226,10 +226,15 @@ def _make_callbacks(
 
 
 def _is_determinism_error(error: Exception) -> bool:
-    return "determinis" in str(error).lower()
+    """TensorFlow's error for an op without a deterministic kernel on this device: an
+    ``UnimplementedError`` (``errors::Unimplemented`` in its kernels) that says so."""
+    import tensorflow as tf
+
+    return isinstance(error, tf.errors.UnimplementedError) and "determinis" in str(error).lower()
 
 
 def _disable_op_determinism() -> None:
+    # TensorFlow has no public way back: tf.config.experimental has only enable_op_determinism.
     from tensorflow.python.framework import config as tf_config
 
     tf_config.disable_op_determinism()
@@ -264,7 +269,7 @@ def _fit(model, x_train, x_val, *, epochs, batch_size, seed, loss, callbacks, sh
     start = time.perf_counter()
     try:
         history = fit()
-    except Exception as error:  # TF raises several types for a missing deterministic kernel
+    except Exception as error:  # anything else is re-raised below, unchanged
         if not _is_determinism_error(error):
             raise
         warnings.warn(

@@ -153,7 +153,7 @@ def test_importing_the_script_does_not_import_tensorflow():
 
 def test_widget_state_finds_every_frame_of_an_explorer_and_the_palette_saves_bytes():
     import numpy as np
-    from ipywidgets.embed import embed_data
+    from ipywidgets.embed import dependency_state, embed_data
 
     from cae_lessons import widgets
 
@@ -161,7 +161,8 @@ def test_widget_state_finds_every_frame_of_an_explorer_and_the_palette_saves_byt
     rng = np.random.default_rng(0)
     x = rng.random((3, 32, 32, 1), dtype=np.float32)
     explorer = widgets.reconstruction_explorer({"a": [x * 0.5, x * 0.9]}, x, static=True)
-    state = embed_data(views=[explorer])["manager_state"]
+    # Only this explorer's widgets: other tests' explorers may still be alive.
+    state = embed_data(views=[explorer], state=dependency_state(explorer))["manager_state"]
     pngs = bench_state.frames(state)
     assert sorted(pngs) == sorted(explorer.frames)
     assert all(bench_state.as_rgb(png) > len(png) for png in pngs)

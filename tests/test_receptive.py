@@ -230,3 +230,21 @@ def test_a_model_the_cpu_kernels_cannot_run_is_refused_before_tensorflow_runs_it
     )
     with pytest.raises(ValueError, match=r"'up' Conv2DTranspose\(kernel_size=\(1, 1\), strides"):
         empirical_receptive_field(model)
+
+
+class _SubclassedConv(keras.layers.Conv2D):
+    pass
+
+
+def test_empirical_receptive_field_keeps_subclasses_of_spatial_layers():
+    """A Conv2D subclass is cloned as a convolution, not replaced by an Identity."""
+
+    def model(conv):
+        keras.utils.set_random_seed(0)
+        return keras.Sequential(
+            [keras.Input((12, 12, 1)), conv(2, 3, activation="relu"), conv(1, 3, strides=2)]
+        )
+
+    ours = empirical_receptive_field(model(_SubclassedConv), position=(2, 2))
+    plain = empirical_receptive_field(model(keras.layers.Conv2D), position=(2, 2))
+    assert (ours.rows, ours.cols) == (plain.rows, plain.cols) == ((4, 9), (4, 9))

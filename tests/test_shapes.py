@@ -334,6 +334,43 @@ def test_size_errors(call, error, message):
         call()
 
 
+class _LoggedConv(keras.layers.Conv2D):
+    """A user's subclass of a layer trace reads: it counts as that layer."""
+
+
+class _MyPool(keras.layers.MaxPooling2D):
+    pass
+
+
+def test_trace_reads_subclasses_of_the_layers_it_knows():
+    def model(conv, pool):
+        return keras.Sequential(
+            [keras.Input((16, 16, 1)), conv(4, 3, padding="same"), pool(2), conv(1, 3)],
+            name="net",
+        )
+
+    ours = trace(model(_LoggedConv, _MyPool))
+    plain = trace(model(keras.layers.Conv2D, keras.layers.MaxPooling2D))
+    assert [r.output_shape for r in ours.rows] == [r.output_shape for r in plain.rows]
+    assert [r.kind for r in ours.rows] == [r.kind for r in plain.rows]
+    assert [r.receptive_field for r in ours.rows] == [r.receptive_field for r in plain.rows]
+
+
+@pytest.mark.parametrize(
+    ("layer", "kind"),
+    [
+        (keras.layers.InputLayer((4, 4, 1)), "input"),
+        (keras.layers.Conv2DTranspose(1, 2), "conv_transpose"),
+        (_LoggedConv(1, 2), "conv"),
+        (keras.layers.AveragePooling2D(2), "avg_pool"),
+        (keras.layers.BatchNormalization(), "neutral"),
+        (keras.layers.Dense(2), None),
+    ],
+)
+def test_layer_kind_goes_by_isinstance(layer, kind):
+    assert shapes.layer_kind(layer) == kind
+
+
 def test_trace_names_every_unknown_layer():
     model = keras.Sequential(
         [

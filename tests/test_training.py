@@ -279,6 +279,37 @@ def test_a_device_without_deterministic_kernels_warns_once_and_trains(
     assert all(len(norms) == 3 for norms in result.gradient_norms.values())
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError("no deterministic implementation of this op"),
+        "InvalidArgumentError",
+        "UnimplementedError",
+    ],
+)
+def test_only_tensorflows_missing_deterministic_kernel_error_is_retried(images, monkeypatch, error):
+    """The retry goes by type: an UnimplementedError that names determinism. A RuntimeError or
+    another TensorFlow error that mentions determinism, or an UnimplementedError that does not,
+    reaches the caller unchanged."""
+    import keras
+    import tensorflow as tf
+
+    if error == "InvalidArgumentError":
+        error = tf.errors.InvalidArgumentError(None, None, "op determinism is on")
+    elif error == "UnimplementedError":
+        error = tf.errors.UnimplementedError(None, None, "no CPU kernel for this op")
+    calls = []
+
+    def failing_fit(self, *args, **kwargs):
+        calls.append(1)
+        raise error
+
+    monkeypatch.setattr(keras.Model, "fit", failing_fit)
+    with pytest.raises(type(error)) as raised:
+        _train(images)
+    assert raised.value is error and len(calls) == 1
+
+
 def test_other_training_errors_are_not_swallowed(images, monkeypatch):
     import keras
 

@@ -227,7 +227,7 @@ def test_reconstruction_controls_redraw_images_and_metrics(x, reconstructions):
     titles = [axes[i].get_title(loc="left") for i in (1, 5)]
     assert titles == ["noisy, epoch 1/2", "border"]
     assert explorer.message == "slice 2: noisy, epoch 1/2, border"
-    assert "<td>noisy</td>" in explorer.table.value and "<td>border</td>" in explorer.table.value
+    assert ">noisy</td>" in explorer.table.value and ">border</td>" in explorer.table.value
     (link,) = explorer.links
     assert link.source == (explorer.controls["play"], "value")
 

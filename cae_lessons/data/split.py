@@ -4,13 +4,13 @@ adjacent slices to train, validation or test, so that no test slice has a near-c
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from cae_lessons.config import split_seed
+from cae_lessons.tables import html_table
 
 
 @dataclass(frozen=True)
@@ -100,12 +100,8 @@ class SliceTable:
         return f"SliceTable({len(self)} slices: {'; '.join(parts)})"
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{h}</th>" for h in ("source", "plane", "slices", "size", "pixel"))
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
-            for row in self.summary()
-        )
-        return f"<table><tr>{head}</tr>{body}</table>"
+        rows = [[str(c) for c in row] for row in self.summary()]
+        return html_table(("source", "plane", "slices", "size", "pixel"), rows, align="llrll")
 
 
 @dataclass(frozen=True)

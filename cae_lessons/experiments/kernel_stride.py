@@ -8,7 +8,6 @@ trains every design of a grid, seeded and cached, and scores it on held-out imag
 
 from __future__ import annotations
 
-import html
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import numpy as np
 from cae_lessons.metrics import HF_CUTOFF, high_frequency_retention, psnr
 from cae_lessons.models import count_macs, count_parameters
 from cae_lessons.receptive import read_positions, written_positions
+from cae_lessons.tables import html_table, text_table
 from cae_lessons.training import TrainResult, reconstruct, train
 from cae_lessons.validate import check_images, check_int, check_ints
 
@@ -133,17 +133,16 @@ class KernelStrideSweep:
         unit, fmt, measured = KERNEL_STRIDE_METRICS.get(metric, ("", "", False))
         grid = self.grid(metric)
         cells = [[f"{int(v) if fmt == 'd' else v:{fmt}}" for v in row] for row in grid]
-        width = max(len(c) for row in cells for c in row) + 2
         head = f"{metric}{f' ({unit})' if unit else ''}"
         if measured:
             head += f", mean of {self.seeds} seed{'s' * (self.seeds > 1)}"
-        lines = [
-            head,
-            "stride".ljust(8) + "".join(f"k={k}".rjust(width) for k in self.kernel_sizes),
-        ]
-        for s, row in zip(self.strides, cells, strict=True):
-            lines.append(f"s={s}".ljust(8) + "".join(c.rjust(width) for c in row))
-        return "\n".join(lines)
+        labels = [f"s={s}" for s in self.strides]
+        table = text_table(
+            ["stride", *(f"k={k}" for k in self.kernel_sizes)],
+            [[label, *row] for label, row in zip(labels, cells, strict=True)],
+            align="l" + "r" * len(self.kernel_sizes),
+        )
+        return f"{head}\n{table}"
 
     _HEADER = (
         "kernel",
@@ -185,22 +184,12 @@ class KernelStrideSweep:
         )
 
     def __repr__(self) -> str:
-        rows = [list(self._HEADER), *self._rows()]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(self._HEADER))]
-        lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-        return "\n".join([*lines, f"({self._caption()})"])
+        table = text_table(self._HEADER, self._rows(), align="r" * len(self._HEADER))
+        return f"{table}\n({self._caption()})"
 
     def _repr_html_(self) -> str:
-
-        style = 'style="white-space:nowrap;padding:0 0.5em;text-align:right"'
-        head = "".join(f"<th {style}>{html.escape(h)}</th>" for h in self._HEADER)
-        body = "".join(
-            "<tr>" + "".join(f"<td {style}>{html.escape(c)}</td>" for c in row) + "</tr>"
-            for row in self._rows()
-        )
-        return (
-            f'<div style="overflow-x:auto"><table><caption>{html.escape(self._caption())}'
-            f"</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        return html_table(
+            self._HEADER, self._rows(), self._caption(), align="r" * len(self._HEADER)
         )
 
 
