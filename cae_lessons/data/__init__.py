@@ -29,8 +29,8 @@ The package holds one module per step: :mod:`~cae_lessons.data.read`,
 :mod:`~cae_lessons.data.pipeline`; their public names are importable from here.
 
 Used by ch. 2 "The data", ch. 6 "MRI of varying resolutions" and all training chapters. Imports
-only :mod:`cae_lessons.config`'s layer (nothing above it); TensorFlow is imported by
-:func:`as_dataset` alone.
+only :mod:`cae_lessons.config`, :mod:`cae_lessons.validate` and :mod:`cae_lessons.tables` from
+the package (nothing above them); TensorFlow is imported by :func:`as_dataset` alone.
 """
 
 from cae_lessons.data.load import (
