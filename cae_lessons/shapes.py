@@ -7,9 +7,10 @@ whole model layer by layer without running it (:func:`trace`), explain in plain 
 autoencoder's output does not match its input and list fixes that are verified by re-tracing
 (:func:`diagnose`).
 
-Nothing here imports TensorFlow or Keras: models are read through ``model.layers`` and
-``layer.get_config()``. Only the command line (:func:`main`) imports Keras, to load a ``.keras``
-file::
+Importing this module, and tracing a list of :class:`LayerSpec`, imports neither TensorFlow nor
+Keras. Reading a Keras model uses Keras (already loaded by whoever built the model): the path of
+calls from its input to its output, and ``layer.get_config()``. The command line (:func:`main`)
+imports Keras to load a ``.keras`` file::
 
     python -m cae_lessons.shapes model.keras --input 197x233
 
@@ -1139,9 +1140,72 @@ def _spec_from_keras(layer) -> LayerSpec | None:
     return LayerSpec(kind, name=layer.name, **args)
 
 
+def _chain_of_calls(model) -> list:
+    """The layers of a Keras model in the order its one path from input to output calls them.
+
+    A ``Sequential`` model is its ``layers``. A functional model is walked from its output back
+    through the calls that made it (a layer called twice appears twice). Anything that is not
+    one chain is refused with the reason rather than traced wrongly: several inputs or outputs,
+    a merge (``Add``, ``Concatenate``, ``a + b``, ``keras.ops``), or a subclassed model, whose
+    call order cannot be read from its attributes.
+    """
+    import keras
+
+    name = getattr(model, "name", type(model).__name__)
+    if isinstance(model, keras.Sequential):
+        return list(model.layers)
+    if not hasattr(model, "operations"):
+        raise ValueError(
+            f"trace cannot read the model {name!r} ({type(model).__name__}): a subclassed "
+            "keras.Model's call order is not in its attributes, and its layers in attribute "
+            "order may not be the order call() uses them. Trace the list of its layers in call "
+            "order (trace([layer, ...], input_shape=(H, W, C))) or rebuild it as a Sequential or "
+            "functional model."
+        )
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ValueError(
+            f"trace reads a model with one input and one output; {name!r} has "
+            f"{len(model.inputs)} input(s) {[tuple(t.shape) for t in model.inputs]} and "
+            f"{len(model.outputs)} output(s) {[tuple(t.shape) for t in model.outputs]}. Trace "
+            "each path from an input to an output as a list of its layers."
+        )
+    # Keras 3 has no public graph API: walk the nodes its functional models are made of (the
+    # data keras.Model.get_config serialises), one node per call of a layer.
+    calls, tensor = [], model.outputs[0]
+    while True:
+        operation, node_index, _ = tensor._keras_history
+        if isinstance(operation, keras.layers.InputLayer):
+            break
+        inputs = operation._inbound_nodes[node_index].input_tensors
+        what = f"{operation.name!r} ({type(operation).__name__})"
+        if not isinstance(operation, keras.layers.Layer):
+            raise ValueError(
+                f"trace reads chains of layers; {name!r} applies the operation {what}, written "
+                "as an operator or a keras.ops call (e.g. a + b). Trace the main path as a list "
+                "of its layers and check the merge's shapes with trace() on each branch."
+            )
+        if layer_kind(operation) == "crop_to_input" and len(inputs) == 2:
+            if inputs[1] is not model.inputs[0]:
+                raise ValueError(
+                    f"In {name!r}, {what} crops to a tensor other than the model's input; trace "
+                    "reads CropToInput()([output, model_input]) only."
+                )
+            inputs = inputs[:1]  # the reference is the model's input: the path is inputs[0]
+        if len(inputs) != 1:
+            raise ValueError(
+                f"trace reads chains of layers; in {name!r}, {what} merges {len(inputs)} "
+                f"tensors of shapes {[tuple(t.shape) for t in inputs]}. Trace each branch as a "
+                "list of its layers."
+            )
+        calls.append(operation)
+        tensor = inputs[0]
+    return [operation, *reversed(calls)]
+
+
 def _as_specs(model_or_layers, input_shape) -> tuple[tuple[LayerSpec, ...], tuple[int, int, int]]:
     """Layer specs and the ``(H, W, C)`` input shape of a model, a layer list or a spec list."""
-    layers = getattr(model_or_layers, "layers", model_or_layers)
+    is_model = hasattr(model_or_layers, "layers") and hasattr(model_or_layers, "get_config")
+    layers = _chain_of_calls(model_or_layers) if is_model else model_or_layers
     if isinstance(layers, str | bytes) or not isinstance(layers, Sequence):
         raise TypeError(
             f"trace expects a Keras model or a list of layers / LayerSpec / dicts, got "
@@ -1495,8 +1559,9 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
     Raises
     ------
     ValueError
-        For unknown layers (named in the message), an unknown input shape, or a size that becomes
-        zero or negative.
+        For unknown layers (named in the message), a model that is not one chain of layers
+        (several inputs or outputs, merges, a subclassed model), an unknown input shape, or a
+        size that becomes zero or negative.
 
     Examples
     --------

@@ -371,6 +371,91 @@ def test_layer_kind_goes_by_isinstance(layer, kind):
     assert shapes.layer_kind(layer) == kind
 
 
+def _residual(merge):
+    inputs = keras.Input((16, 16, 1))
+    x = keras.layers.Conv2D(4, 3, padding="same")(inputs)
+    y = keras.layers.Conv2D(4, 3, padding="same")(x)
+    return keras.Model(inputs, merge(x, y), name="residual")
+
+
+class _Subclassed(keras.Model):
+    """Attributes declared in another order than call() uses them."""
+
+    def __init__(self):
+        super().__init__(name="subclassed")
+        self.last = keras.layers.Conv2D(1, 3)
+        self.first = keras.layers.Conv2D(8, 3)
+
+    def call(self, x):
+        return self.last(self.first(x))
+
+
+def _two_heads():
+    inputs = keras.Input((16, 16, 1))
+    x = keras.layers.Conv2D(4, 3)(inputs)
+    heads = [keras.layers.Conv2D(1, 1)(x), keras.layers.Conv2D(3, 1)(x)]
+    return keras.Model(inputs, heads, name="two_heads")
+
+
+def _crop_to_other():
+    _, crop_to_input = shapes.fit_layers()
+    inputs = keras.Input((16, 16, 1))
+    x = keras.layers.Conv2D(1, 3)(inputs)
+    y = keras.layers.Conv2D(1, 3)(x)
+    return keras.Model(inputs, crop_to_input(name="crop")([y, x]), name="crop_other")
+
+
+def _two_inputs():
+    a, b = keras.Input((16, 16, 1)), keras.Input((16, 16, 1))
+    return keras.Model([a, b], keras.layers.Conv2D(1, 3)(a), name="two_inputs")
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda: _residual(lambda x, y: x + y),
+            r"'residual' applies the operation '\w+' \(Add\), written as an operator or a "
+            r"keras.ops call",
+        ),
+        (
+            lambda: _residual(lambda x, y: keras.layers.Add(name="skip")([x, y])),
+            r"in 'residual', 'skip' \(Add\) merges 2 tensors of shapes "
+            r"\[\(None, 16, 16, 4\), \(None, 16, 16, 4\)\]",
+        ),
+        (_two_heads, r"one input and one output; 'two_heads' has 1 input\(s\) .* 2 output\(s\)"),
+        (_two_inputs, r"'two_inputs' has 2 input\(s\)"),
+        (_Subclassed, r"cannot read the model 'subclassed' \(_Subclassed\): a subclassed"),
+        (_crop_to_other, r"'crop' \(CropToInput\) crops to a tensor other than the model's input"),
+    ],
+)
+def test_trace_refuses_what_is_not_one_chain_of_layers(build, message):
+    """Never an answer Keras would contradict: a model that is not one chain is refused."""
+    model = build()
+    if isinstance(model, _Subclassed):
+        model(np.zeros((1, 16, 16, 1), np.float32))
+    with pytest.raises(ValueError, match=message):
+        trace(model, input_shape=(16, 16, 1))
+
+
+def test_trace_follows_a_layer_called_twice_as_keras_does():
+    shared = keras.layers.Conv2D(1, 3, name="shared")
+    inputs = keras.Input((34, 34, 1))
+    model = keras.Model(inputs, shared(shared(inputs)), name="twice")
+    traced = trace(model)
+    assert [r.name for r in traced.rows] == ["shared", "shared"]
+    assert traced.output_shape == tuple(model.output_shape[1:]) == (30, 30, 1)
+
+
+def test_trace_reads_a_functional_chain_in_call_order():
+    inputs = keras.Input((32, 32, 1))
+    first, last = keras.layers.Conv2D(8, 3, name="first"), keras.layers.Conv2D(1, 3, name="last")
+    model = keras.Model(inputs, last(first(inputs)))
+    traced = trace(model)
+    assert [r.name for r in traced.rows] == ["first", "last"]
+    assert traced.output_shape == tuple(model.output_shape[1:]) == (28, 28, 1)
+
+
 def test_trace_names_every_unknown_layer():
     model = keras.Sequential(
         [
