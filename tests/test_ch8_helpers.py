@@ -206,9 +206,9 @@ def test_sweep_tables_show_every_cell(sweep):
     grid = sweep.format_grid("parameters")
     assert grid.splitlines() == [
         "parameters",
-        "stride   k=2 k=3",
-        "s=2       37  77",
-        "s=3       37  77",
+        "stride  k=2  k=3",
+        "s=2      37   77",
+        "s=3      37   77",
     ]
     assert sweep.format_grid("PSNR").startswith("PSNR (dB), mean of 2 seeds")
 
