@@ -4,14 +4,14 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from _helpers import random_images as _images
 
 from cae_lessons import plots
 from cae_lessons.baselines import bicubic_baseline, pca_baseline
 from cae_lessons.experiments.results import ResultsTable, results_table
-from cae_lessons.models import build_cae
 from cae_lessons.scores import evaluate
 from cae_lessons.stats import summarize
-from cae_lessons.training import TrainResult, reconstruct
+from cae_lessons.training import TrainResult
 
 
 @pytest.fixture(autouse=True)
@@ -20,11 +20,6 @@ def _seeded():
 
 
 # --- results_table ------------------------------------------------------------------------------
-
-
-def _images(n=5, size=16, seed=0):
-    rng = np.random.default_rng(seed)
-    return (rng.random((n, size, size, 1)) * 0.8 + 0.1).astype(np.float32)
 
 
 def _run(gain, size=16, seconds=10.0, name="scale"):
@@ -55,13 +50,6 @@ def test_a_row_averages_each_image_over_its_runs():
     np.testing.assert_allclose(row.psnr_runs, [s.psnr.mean() for s in per_run], rtol=1e-5)
     assert row.runs == 2 and row.seconds == 20 and row["PSNR"].n == len(x)
     assert row.parameters == 1 and row.compression_ratio == 1.0 and not row.baseline
-
-
-def test_rows_reconstruct_as_predict_does_across_batches():
-    x = _images(40)
-    model = build_cae((16, 16, 1), filters=(4,), latent_channels=1, name="tiny")
-    expected = model.predict(x, batch_size=32, verbose=0)
-    np.testing.assert_array_equal(reconstruct(model, x), expected)
 
 
 def test_baselines_count_their_parameters_and_have_no_train_time():

@@ -12,6 +12,7 @@ from scipy import ndimage, stats
 from skimage.metrics import mean_squared_error, peak_signal_noise_ratio, structural_similarity
 
 from cae_lessons import baselines, metrics
+from cae_lessons.metrics import power_spectrum_2d, radial_power_spectrum
 from cae_lessons.scores import compare, evaluate
 from cae_lessons.stats import summarize
 
@@ -467,3 +468,41 @@ def test_a_data_range_that_is_no_span_is_refused(data_range, error):
     x = np.zeros((1, 8, 8, 1))
     with pytest.raises(error, match="data_range must be"):
         metrics.psnr(x, x, data_range=data_range)
+
+
+# --- power_spectrum_2d (ch. 5) --------------------------------------------------------------------
+
+
+def test_power_spectrum_2d_centres_zero_frequency_and_agrees_with_the_radial_average():
+    rng = np.random.default_rng(0)
+    x = rng.random((3, 16, 16, 1)).astype(np.float32)
+    power = power_spectrum_2d(x)
+    assert power.shape == (16, 16)
+    np.testing.assert_allclose(power_spectrum_2d(x + 0.25), power, rtol=1e-5)  # mean removed
+    radius = np.hypot(*np.meshgrid(np.arange(-8, 8), np.arange(-8, 8), indexing="ij")) / 8
+    inside = radius <= 1
+    ring = np.minimum((radius[inside] * 8).astype(int), 7)
+    rings = np.bincount(ring, power[inside]) / np.bincount(ring)
+    np.testing.assert_allclose(rings, radial_power_spectrum(x)[1])
+
+
+def test_power_spectrum_2d_puts_zero_frequency_in_the_centre():
+    columns = np.cos(2 * np.pi * 2 * np.arange(16) / 16)  # 2 cycles across the width
+    wave = np.tile(columns, (16, 1)).astype(np.float32)[None, :, :, None]
+    power = power_spectrum_2d(wave)
+    peaks = {
+        tuple(int(i) for i in np.unravel_index(j, power.shape))
+        for j in np.argsort(power, None)[-2:]
+    }
+    assert peaks == {(8, 6), (8, 10)}
+
+
+def test_power_spectrum_2d_puts_a_checkerboard_at_the_corners():
+    board = (np.indices((16, 16)).sum(axis=0) % 2).astype(np.float32)[None, :, :, None]
+    power = power_spectrum_2d(board)
+    assert np.unravel_index(power.argmax(), power.shape) == (0, 0)
+
+
+def test_power_spectrum_2d_rejects_non_images():
+    with pytest.raises(ValueError):
+        power_spectrum_2d(np.zeros((16, 16)))

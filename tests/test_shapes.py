@@ -14,7 +14,17 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cae_lessons import shapes
-from cae_lessons.shapes import LayerSpec, build_model, diagnose, trace
+from cae_lessons.shapes import (
+    LayerSpec,
+    SizeCheck,
+    build_model,
+    check_sizes_against_keras,
+    conv_transpose_output_size,
+    diagnose,
+    output_padding_for,
+    trace,
+    transpose_overlap,
+)
 
 SETTINGS = {"derandomize": True, "deadline": None}
 
@@ -916,3 +926,143 @@ def test_transpose_overlap_counts_along_one_axis():
 def test_compatible_sizes_refuses_an_empty_range():
     with pytest.raises(ValueError, match="got lo=10 > hi=5; swap them"):
         shapes.compatible_sizes([LayerSpec("conv", kernel_size=3, padding="same")], 10, 5)
+
+
+# --- check_sizes_against_keras: the formulas-against-Keras table (ch. 1) --------------------------
+
+
+def test_every_kind_agrees_with_keras_on_even_and_odd_sizes():
+    layers = [
+        LayerSpec("conv", kernel_size=3, strides=2, padding="valid"),
+        LayerSpec("conv", kernel_size=4, strides=2, padding="same"),
+        LayerSpec("max_pool", kernel_size=2),
+        LayerSpec("avg_pool", kernel_size=3, strides=2, padding="same"),
+        LayerSpec("upsample", size=3),
+        LayerSpec("conv_transpose", kernel_size=3, strides=2, padding="valid"),
+        LayerSpec("conv_transpose", kernel_size=3, strides=2, padding="same", output_padding=0),
+    ]
+    check = check_sizes_against_keras(layers, [9, 64, 129])
+    assert check.agree
+    assert (check.n_cases, check.n_agree) == (21, 21)
+    assert check.formula[0] == (4, 31, 64)
+    assert check.keras[-1] == (17, 127, 257)
+    assert check.labels[4] == "UpSampling2D ×3"
+    assert check.labels[-1] == "Conv2DTranspose k3 s2 same op0"
+
+
+def test_an_input_both_refuse_is_shown_as_a_dash_and_counts_as_agreement():
+    check = check_sizes_against_keras([LayerSpec("conv", kernel_size=5)], [3, 5])
+    assert check.formula == ((None, 1),)
+    assert check.keras == ((None, 1),)
+    assert check.agree
+    assert str(check).splitlines()[1].split() == ["Conv2D", "k5", "s1", "valid", "-", "1"]
+
+
+def test_a_disagreement_is_marked_in_text_and_html():
+    check = SizeCheck(("Conv2D k3 s1 valid",), (8, 9), ((6, 7),), ((6, 8),))
+    assert not check.agree
+    assert check.n_agree == 1
+    text = str(check)
+    assert "7≠8" in text
+    assert text.endswith("1 of 2 cases agree with Keras (≠: formula≠Keras; -: refused).")
+    assert ">7≠8</td>" in check._repr_html_()
+
+
+def test_dilated_labels_and_dict_layers():
+    check = check_sizes_against_keras(
+        [{"kind": "conv", "kernel_size": 3, "dilation_rate": 2}], [10]
+    )
+    assert check.labels == ("Conv2D k3 s1 valid d2",)
+    assert check.formula == check.keras == ((6,),)
+
+
+@pytest.mark.parametrize("sizes", [[], [0], [8, 2.5], [True]])
+def test_bad_sizes_are_rejected(sizes):
+    with pytest.raises(ValueError, match="sizes must be a non-empty list of ints >= 1"):
+        check_sizes_against_keras([LayerSpec("conv", kernel_size=3)], sizes)
+
+
+def test_non_square_layers_are_rejected():
+    with pytest.raises(ValueError, match="differs between height and width"):
+        check_sizes_against_keras([LayerSpec("conv", kernel_size=(3, 5))], [9])
+
+
+# --- output_padding_for and transpose_overlap (ch. 5) ---------------------------------------------
+
+
+def _keras_round_trip(size, kernel_size, strides, padding, output_padding):
+    """Height after Conv2D then Conv2DTranspose (same arguments), from real Keras layers."""
+    args = {"kernel_size": (kernel_size, 1), "strides": (strides, 1), "padding": padding}
+    x = np.zeros((1, size, 1, 1), np.float32)
+    encoded = keras.layers.Conv2D(1, **args)(x)
+    out = keras.layers.Conv2DTranspose(1, output_padding=(output_padding, 0), **args)(encoded)
+    return out.shape[1]
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize(("kernel_size", "strides"), [(1, 2), (3, 2), (4, 2), (3, 3), (5, 3)])
+def test_output_padding_restores_every_size_keras_can(kernel_size, strides, padding):
+    for size in range(kernel_size + 3, kernel_size + 3 + 2 * strides):
+        try:
+            a = output_padding_for(size, kernel_size, strides, padding)
+        except ValueError:
+            # Only 'same' with an even kernel at a multiple of the stride has no output_padding.
+            assert (padding, kernel_size % 2, size % strides) == ("same", 0, 0)
+            continue
+        assert 0 <= a < strides
+        assert _keras_round_trip(size, kernel_size, strides, padding, a) == size
+
+
+@pytest.mark.parametrize("size", range(7, 15))
+@pytest.mark.parametrize(("padding", "p"), [("valid", 0), ("same", 1)])
+def test_odd_kernels_follow_dumoulin_visin_relationship_14(size, padding, p):
+    assert output_padding_for(size, 3, 2, padding) == (size + 2 * p - 3) % 2
+
+
+def test_output_padding_for_explains_what_cannot_be_restored():
+    with pytest.raises(ValueError, match=r"give back 128 from 64 \(it would need 2\)"):
+        output_padding_for(128, 4, 2, "same")
+    with pytest.raises(ValueError, match="cannot take an input height of 2"):
+        output_padding_for(2, 3, 1, "valid")
+    with pytest.raises(TypeError, match="size must be an int"):
+        output_padding_for((128, 128), 3, 2)
+    with pytest.raises(ValueError, match="padding must be 'valid' or 'same'"):
+        output_padding_for(128, 3, 2, "full")
+
+
+@pytest.mark.parametrize(
+    ("size", "kernel_size", "strides", "padding", "output_padding"),
+    [
+        (4, 3, 2, "same", None),
+        (4, 4, 2, "same", None),
+        (4, 3, 2, "valid", None),
+        (5, 4, 2, "valid", 1),
+        (3, 3, 2, "same", 0),
+        (5, 5, 3, "same", None),
+        (5, 2, 3, "valid", 1),
+    ],
+)
+def test_overlap_is_the_output_of_an_all_ones_transposed_conv(
+    size, kernel_size, strides, padding, output_padding
+):
+    layer = keras.layers.Conv2DTranspose(
+        1,
+        (kernel_size, 1),
+        strides=(strides, 1),
+        padding=padding,
+        output_padding=None if output_padding is None else (output_padding, 0),
+        kernel_initializer="ones",
+        use_bias=False,
+    )
+    keras_counts = np.asarray(layer(np.ones((1, size, 1, 1), np.float32)))[0, :, 0, 0]
+    counts = transpose_overlap(size, kernel_size, strides, padding, output_padding)
+    assert counts == tuple(int(v) for v in keras_counts)
+    assert len(counts) == conv_transpose_output_size(
+        size, kernel_size, strides, padding, output_padding
+    )
+
+
+def test_overlap_is_even_inside_when_the_stride_divides_the_kernel():
+    assert set(transpose_overlap(16, 4, 2, "same")[2:-2]) == {2}
+    assert set(transpose_overlap(16, 3, 2, "same")[2:-2]) == {1, 2}
+    assert 0 in transpose_overlap(8, 2, 3, "valid")  # a stride larger than the kernel leaves gaps

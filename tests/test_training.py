@@ -9,8 +9,11 @@ import textwrap
 import numpy as np
 import pytest
 import tensorflow as tf
+from _helpers import random_images as _images
 
 from cae_lessons import cache, training
+from cae_lessons.models import build_cae
+from cae_lessons.training import _gradient_norms, reconstruct
 
 
 def _tiny(size=16, name="tiny"):
@@ -434,3 +437,66 @@ def test_a_layer_trace_cannot_read_is_left_to_keras():
     x = np.zeros((4, 8, 8, 1), np.float32)
     result = training.train(dense, x, x, epochs=1, batch_size=4, cache=False, progress=False)
     assert len(result.history["loss"]) == 1
+
+
+# --- the recorded gradient norm (ch. 7) -----------------------------------------------------------
+
+
+def _tiny_model():
+    import keras
+
+    from cae_lessons.config import seed_everything
+
+    seed_everything(0)
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(2, 3, padding="same", activation="relu", name="enc"),
+            keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="output"),
+        ]
+    )
+
+
+def test_recorded_norm_is_that_of_the_mean_loss_fit_optimises():
+    import keras
+    import tensorflow as tf
+
+    model = _tiny_model()
+    batch = np.random.default_rng(0).random((4, 8, 8, 1), dtype=np.float32)
+    measured = _gradient_norms(model, keras.losses.get("mse"))(batch)
+    with tf.GradientTape() as tape:
+        loss = keras.losses.MeanSquaredError()(batch, model(batch))  # what compile(loss="mse") uses
+    kernels = [model.get_layer(name).kernel for name in ("enc", "output")]
+    expected = [float(tf.norm(g)) for g in tape.gradient(loss, kernels)]
+    np.testing.assert_allclose(list(measured.values()), expected, rtol=1e-5)
+    assert list(measured) == ["enc", "output"]
+
+
+def test_recorded_norm_does_not_grow_with_the_batch():
+    """The gradient of a sum would double when every image is repeated; that of a mean does not."""
+    import keras
+
+    model = _tiny_model()
+    measure = _gradient_norms(model, keras.losses.get("mse"))
+    batch = np.random.default_rng(1).random((4, 8, 8, 1), dtype=np.float32)
+    once, twice = measure(batch), measure(np.concatenate([batch, batch]))
+    np.testing.assert_allclose(list(twice.values()), list(once.values()), rtol=1e-5)
+
+
+# --- reconstruct ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def _seeded():
+    """Seed Keras for a test that builds a model with random weights."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+
+
+@pytest.mark.usefixtures("_seeded")
+def test_rows_reconstruct_as_predict_does_across_batches():
+    x = _images(40)
+    model = build_cae((16, 16, 1), filters=(4,), latent_channels=1, name="tiny")
+    expected = model.predict(x, batch_size=32, verbose=0)
+    np.testing.assert_array_equal(reconstruct(model, x), expected)

@@ -1,5 +1,4 @@
-"""Helpers added for ch. 8 "Kernel size against stride": the one-level kernel × stride autoencoder,
-its analytic cost and coverage, the trained sweep and its annotated heat maps."""
+"""experiments/kernel_stride.py: the one-level kernel × stride autoencoder and its sweep (ch. 8)."""
 
 from __future__ import annotations
 
@@ -17,9 +16,7 @@ from cae_lessons.experiments.kernel_stride import (
     kernel_stride_layers,
     kernel_stride_sweep,
 )
-from cae_lessons.models import build_cae, count_macs, count_parameters, example2
-from cae_lessons.plots import heat_maps
-from cae_lessons.shapes import LayerSpec, build_model
+from cae_lessons.shapes import build_model
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +30,7 @@ def _images(n=4, side=12, seed=0):
     return np.random.default_rng(seed).random((n, side, side, 1), dtype=np.float32)
 
 
-# --- the design: layers, Keras model, analytic numbers ----------------------------------------
+# --- the design: layers, Keras model, analytic numbers --------------------------------------------
 
 
 @pytest.mark.parametrize("strides", [1, 2, 3, 4])
@@ -95,29 +92,6 @@ def test_default_name_says_kernel_stride_and_channels():
     assert build_kernel_stride_cae(kernel_size=3, strides=1, name="mine").name == "mine"
 
 
-@pytest.mark.parametrize(
-    "build",
-    [
-        example2,
-        lambda: build_cae((32, 32, 1), filters=(4, 8), latent_channels=2),
-        lambda: build_cae((32, 32, 1), filters=(4, 8), down="stride", up="transpose"),
-        lambda: build_kernel_stride_cae((24, 24, 2), kernel_size=5, strides=3, latent_channels=3),
-    ],
-)
-def test_parameter_count_equals_keras(build):
-    model = build()
-    assert count_parameters(model) == model.count_params()
-
-
-def test_macs_are_counted_by_hand():
-    conv = [LayerSpec("conv", kernel_size=3, filters=2, padding="same")]
-    assert count_macs(conv, (8, 8, 1)) == 8 * 8 * 2 * 3 * 3 * 1
-    transpose = [LayerSpec("conv_transpose", kernel_size=4, strides=2, filters=3, padding="same")]
-    assert count_macs(transpose, (5, 5, 2)) == 5 * 5 * 2 * 4 * 4 * 3
-    pooling = [LayerSpec("max_pool", kernel_size=2), LayerSpec("upsample", size=2)]
-    assert count_macs(pooling, (8, 8, 1)) == 0
-
-
 def test_receptive_field_follows_the_overlap_formula():
     for k in range(1, 10):
         for s in (1, 2, 3, 4, 6):
@@ -158,7 +132,7 @@ def test_design_repr_is_one_readable_line():
     assert "unseen 0.4375" in text and "\n" not in text
 
 
-# --- the trained sweep --------------------------------------------------------------------------
+# --- the trained sweep ----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -250,60 +224,3 @@ def test_sweep_refuses_images_of_another_kind():
         kernel_stride_sweep(x, x.astype(np.float64), x, epochs=1)
     with pytest.raises(ValueError, match="images of one size"):
         kernel_stride_sweep(x, x, _images(2, 24), epochs=1)
-
-
-# --- heat maps ----------------------------------------------------------------------------------
-
-
-def test_heat_maps_annotate_every_cell_readably():
-    grid = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, np.nan]])
-    fig = heat_maps(
-        {"a": grid, "b": grid * 10},
-        x_values=[3, 5],
-        y_values=[1, 2, 3],
-        xlabel="kernel size",
-        ylabel="stride",
-        title="grid",
-        fmt={"a": ".1f"},
-    )
-    first = fig.axes[0]
-    assert [t.get_text() for t in first.texts] == ["1.0", "2.0", "3.0", "4.0", "5.0", "–"]
-    # white on the darkest (lowest) cell, black on the lightest (highest) of cividis
-    assert (first.texts[0].get_color(), first.texts[4].get_color()) == ("white", "black")
-    assert [t.get_text() for t in fig.axes[1].texts][:2] == ["10", "20"]  # default '.3g'
-    assert first.get_xlabel() == "kernel size" and first.get_ylabel() == "stride"
-    assert [t.get_text() for t in first.get_yticklabels()] == ["1", "2", "3"]
-    assert first.images[0].get_cmap().name == "cividis"
-    assert fig._suptitle.get_text() == "grid"
-    assert fig.axes[2].get_ylabel() == "a"  # the colour bar names its panel
-
-
-def test_heat_maps_format_integers_and_use_a_log_scale_on_request():
-    fig = heat_maps(
-        {"n": np.array([[10.0, 1000.0]])},
-        x_values=["a", "b"],
-        y_values=["r"],
-        xlabel="x",
-        ylabel="y",
-        title="t",
-        fmt="d",
-        log=["n"],
-    )
-    assert [t.get_text() for t in fig.axes[0].texts] == ["10", "1000"]
-    assert fig.axes[0].images[0].norm(100.0) == pytest.approx(0.5)
-
-
-@pytest.mark.parametrize(
-    ("panels", "log", "message"),
-    [
-        ({}, (), "at least one panel"),
-        ({"a": np.zeros((2, 3))}, (), r"shape \(2, 3\) but the labels need \(2, 2\)"),
-        ({"a": np.ones((2, 2))}, ("b",), "log names panel 'b'"),
-        ({"a": np.zeros((2, 2))}, ("a",), "values <= 0"),
-    ],
-)
-def test_heat_maps_refuse_bad_panels(panels, log, message):
-    with pytest.raises(ValueError, match=message):
-        heat_maps(
-            panels, x_values=[1, 2], y_values=[1, 2], xlabel="x", ylabel="y", title="t", log=log
-        )

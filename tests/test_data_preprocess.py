@@ -1,5 +1,4 @@
-"""Helper added for ch. 6 "MRI of varying resolutions": `unfit_stack`, the inverse of
-`fit_stack`, which brings fitted slices (or a model's output on them) back to their native size."""
+"""data/preprocess.py: block_mean, and unfit_stack (fitted slices back to their native size)."""
 
 from __future__ import annotations
 
@@ -8,7 +7,39 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cae_lessons.data import fit_stack, unfit_stack
+from cae_lessons.data import block_mean, fit_stack, unfit_stack
+
+# --- block_mean (ch. 4) ---------------------------------------------------------------------------
+
+
+def test_block_mean_averages_each_block_and_keeps_float32():
+    x = np.random.default_rng(0).random((3, 6, 4, 2)).astype(np.float32)
+    small = block_mean(x, 2)
+    assert small.shape == (3, 3, 2, 2) and small.dtype == np.float32
+    np.testing.assert_allclose(small[1, 2, 1, 0], x[1, 4:6, 2:4, 0].mean(), rtol=1e-6)
+
+
+def test_block_mean_factor_one_is_the_identity():
+    x = np.random.default_rng(1).random((2, 5, 5, 1)).astype(np.float32)
+    np.testing.assert_array_equal(block_mean(x, 1), x)
+
+
+@pytest.mark.parametrize(
+    ("x", "factor", "error", "match"),
+    [
+        (np.zeros((4, 4)), 2, TypeError, r"\(N, H, W, C\) array, got \(4, 4\)"),
+        (np.zeros((1, 4, 4, 1)), 2.0, TypeError, "factor must be an int, got float"),
+        (np.zeros((1, 4, 4, 1)), 0, ValueError, "divide both sides of the 4×4 images, got 0"),
+        (np.zeros((1, 6, 4, 1)), 4, ValueError, "divide both sides of the 6×4 images, got 4"),
+    ],
+)
+def test_block_mean_rejects_bad_input(x, factor, error, match):
+    with pytest.raises(error, match=match):
+        block_mean(x, factor)
+
+
+# --- unfit_stack, the inverse of fit_stack (ch. 6) ------------------------------------------------
+
 
 sides = st.integers(min_value=1, max_value=40)
 
