@@ -480,7 +480,7 @@ def _positive_linear_clone(layer):
     becomes an Identity (activations and normalisations would hide units behind zero gradients)."""
     import keras
 
-    from cae_lessons.shapes import layer_kind  # shapes imports this module
+    from cae_lessons.shapes import KERAS_NAMES, layer_kind  # shapes imports this module
 
     kind = layer_kind(layer)
     config = layer.get_config()
@@ -496,6 +496,6 @@ def _positive_linear_clone(layer):
         return type(layer).from_config(config)
     if kind == "max_pool":
         return keras.layers.AveragePooling2D.from_config(config)
-    if kind not in (None, "input", "neutral"):
+    if kind in KERAS_NAMES:  # every other spatial layer trace reads
         return type(layer).from_config(config)
     return keras.layers.Identity(name=layer.name)

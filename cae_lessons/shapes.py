@@ -1204,9 +1204,10 @@ def _chain_of_calls(model) -> list:
 
 def _as_specs(model_or_layers, input_shape) -> tuple[tuple[LayerSpec, ...], tuple[int, int, int]]:
     """Layer specs and the ``(H, W, C)`` input shape of a model, a layer list or a spec list."""
-    layers = getattr(model_or_layers, "layers", model_or_layers)
     if hasattr(model_or_layers, "layers") and hasattr(model_or_layers, "get_config"):
         layers = _chain_of_calls(model_or_layers)  # a Keras model: the path it calls
+    else:
+        layers = getattr(model_or_layers, "layers", model_or_layers)
     if isinstance(layers, str | bytes) or not isinstance(layers, Sequence):
         raise TypeError(
             f"trace expects a Keras model or a list of layers / LayerSpec / dicts, got "

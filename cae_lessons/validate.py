@@ -172,13 +172,14 @@ def check_images(
             f"{name} must be finite, got {bad} NaN or infinite value(s) in shape {x.shape}. "
             "A diverged model produces these: lower the learning rate or check the loss."
         )
-    low, high = (x.min(), x.max()) if unit_range else (0, 0)
-    if low < 0 or high > span:
-        raise ValueError(
-            f"{name} must lie in [0, {span:g}] (data_range={span:g}), got values in "
-            f"[{low:.4g}, {high:.4g}]. Rescale it, e.g. (x - x.min()) / (x.max() - "
-            "x.min()), or pass the data_range of your images."
-        )
+    if unit_range:
+        low, high = x.min(), x.max()
+        if low < 0 or high > span:
+            raise ValueError(
+                f"{name} must lie in [0, {span:g}] (data_range={span:g}), got values in "
+                f"[{low:.4g}, {high:.4g}]. Rescale it, e.g. (x - x.min()) / (x.max() - "
+                "x.min()), or pass the data_range of your images."
+            )
     return x
 
 
