@@ -428,6 +428,78 @@ def _between_fit_layers(core, pad, crop, input_shape):
     return keras.Model(inputs, outputs, name=core.name)
 
 
+def build_unet(
+    input_shape=(None, None, 1),
+    depth: int = 3,
+    filters: int = 8,
+    *,
+    batch_norm: bool = False,
+    name: str = "unet",
+):
+    """A small 'same' U-Net: skip connections join each decoder level to the encoder's.
+
+    Per level, two 3×3 ``'same'`` ReLU convolutions (``enc{level}_conv{k}``) and a 2×2 max
+    pooling (``pool{level}``); a bottom block; then per level a 2×2 stride-2 transposed
+    convolution (``up{level}``), a ``Concatenate`` with the encoder block of the same level
+    (``skip{level}``) and two convolutions; a sigmoid 1×1 output (``output``). Its input sizes
+    must be multiples of ``2 ** depth``: at any other size a ``skip`` gets two sizes and Keras
+    raises. Not compiled. Used by ch. 6 "A U-Net meets the same slice" and by
+    ``benchmarks/shapes.py``.
+
+    Parameters
+    ----------
+    input_shape : tuple
+        ``(H, W, C)``; ``None`` for any height and width.
+    depth : int
+        Number of poolings.
+    filters : int
+        Channels of every convolution but the output.
+    batch_norm : bool
+        A ``BatchNormalization`` after every convolution of the blocks (``{block}_norm{k}``).
+    name : str
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> from cae_lessons.shapes import input_sizes
+    >>> print(input_sizes(build_unet(depth=3)))
+    height and width: runs for n ≡ 0 (mod 8), n ≥ 8 (n → n); round-trips for n ≡ 0 (mod 8), n ≥ 8
+    """
+    import keras
+    from keras import layers
+
+    from cae_lessons.validate import check_int
+
+    check_int(depth, "depth", low=1)
+    check_int(filters, "filters", low=1)
+
+    def block(x, prefix):
+        for k in range(2):
+            x = layers.Conv2D(
+                filters, 3, padding="same", activation="relu", name=f"{prefix}_conv{k}"
+            )(x)
+            if batch_norm:
+                x = layers.BatchNormalization(name=f"{prefix}_norm{k}")(x)
+        return x
+
+    x = inputs = keras.Input(input_shape)
+    skips = []
+    for level in range(depth):
+        x = block(x, f"enc{level}")
+        skips.append(x)
+        x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
+    x = block(x, "bottom")
+    for level in reversed(range(depth)):
+        x = layers.Conv2DTranspose(filters, 2, strides=2, name=f"up{level}")(x)
+        x = layers.Concatenate(name=f"skip{level}")([x, skips[level]])
+        x = block(x, f"dec{level}")
+    outputs = layers.Conv2D(input_shape[-1], 1, activation="sigmoid", name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
 def load_model(path, **kwargs):
     """``keras.saving.load_model`` that also reads any-size :func:`build_cae` models.
 

@@ -476,8 +476,9 @@ def _box(mask: np.ndarray) -> tuple[int, int]:
 
 def _positive_linear_clone(layer):
     """Clone for the empirical receptive field: convolutions become positive and linear, max
-    pooling becomes average pooling, other spatial layers stay, and every shape-neutral layer
-    becomes an Identity (activations and normalisations would hide units behind zero gradients)."""
+    pooling becomes average pooling, element-wise merges become sums, other spatial layers and
+    concatenations stay, and every shape-neutral layer becomes an Identity (activations and
+    normalisations would hide units behind zero gradients)."""
     import keras
 
     from cae_lessons.shapes import KERAS_NAMES, layer_kind  # shapes imports this module
@@ -485,14 +486,20 @@ def _positive_linear_clone(layer):
     kind = layer_kind(layer)
     config = layer.get_config()
     if kind in ("conv", "conv_transpose"):
-        fan_in = math.prod(layer.kernel.shape[:-1]) if layer.built else 1
-        config.update(
-            activation="linear",
-            use_bias=False,
-            kernel_initializer=keras.initializers.Constant(1.0 / fan_in),
-            kernel_regularizer=None,
-            kernel_constraint=None,
-        )
+        config.update(activation="linear", use_bias=False)
+        # Conv2D has a kernel; SeparableConv2D a depthwise and a pointwise one; DepthwiseConv2D
+        # a depthwise one. Each becomes a positive constant that averages its inputs.
+        for part in ("kernel", "depthwise", "pointwise"):
+            if f"{part}_initializer" in config:
+                weights = getattr(layer, f"{part}_kernel" if part != "kernel" else "kernel", None)
+                fan_in = math.prod(weights.shape[:-1]) if layer.built and weights is not None else 1
+                config[f"{part}_initializer"] = keras.initializers.Constant(1.0 / fan_in)
+                config[f"{part}_regularizer"] = None
+                config[f"{part}_constraint"] = None
+        return type(layer).from_config(config)
+    if kind == "elementwise":  # a sum reaches every pixel either input reaches; a - b may cancel
+        return keras.layers.Add(name=layer.name)
+    if kind == "concatenate":
         return type(layer).from_config(config)
     if kind == "max_pool":
         return keras.layers.AveragePooling2D.from_config(config)

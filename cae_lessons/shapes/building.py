@@ -1,0 +1,97 @@
+"""Keras models built from layer specs (one Keras layer per LayerSpec)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cae_lessons.shapes.fitting import fit_layers
+from cae_lessons.shapes.reading import _as_specs
+from cae_lessons.shapes.specs import _POOLS, LayerSpec
+
+
+def build_model(
+    layers: Sequence[LayerSpec],
+    input_shape,
+    *,
+    activation=None,
+    output_activation=None,
+    name: str | None = None,
+):
+    """Build a Keras Sequential model from layer specs, e.g. to run a :class:`Fix` for real.
+
+    Convolutions get ``filters`` (default: the input channels); every convolution but the last
+    gets ``activation`` and the last gets ``output_activation`` (both linear by default); a
+    ``'neutral'`` spec becomes ``Activation('linear')``. Imports Keras. Used by ch. 3-5 and by
+    :func:`cae_lessons.models.build_cae`.
+
+    Parameters
+    ----------
+    layers : sequence of LayerSpec or dict
+    input_shape : tuple of int
+        ``(H, W, C)``.
+    activation, output_activation : str, optional
+        Keras activation names.
+    name : str, optional
+        The model's name.
+
+    Returns
+    -------
+    keras.Sequential
+        Not compiled.
+
+    Examples
+    --------
+    >>> model = build_model([LayerSpec("conv", kernel_size=3, filters=4)], (9, 9, 1))
+    >>> model.output_shape
+    (None, 7, 7, 4)
+    """
+    import keras
+
+    specs, shape = _as_specs(layers, input_shape)
+    convs = [i for i, spec in enumerate(specs) if spec.kind in ("conv", "conv_transpose")]
+    built = [
+        _keras_layer(
+            keras.layers,
+            spec,
+            spec.name or f"{spec.kind}_{index}",
+            shape[2],
+            output_activation if convs and index == convs[-1] else activation,
+        )
+        for index, spec in enumerate(specs)
+    ]
+    return keras.Sequential([keras.Input(shape), *built], name=name)
+
+
+def _keras_layer(layers, spec: LayerSpec, name: str, channels: int, activation=None):
+    window = {"strides": spec.strides, "padding": spec.padding, "name": name}
+    if spec.kind in _POOLS:
+        pool = layers.MaxPooling2D if spec.kind == "max_pool" else layers.AveragePooling2D
+        return pool(spec.kernel_size, **window)
+    if spec.kind in ("conv", "conv_transpose"):
+        conv = layers.Conv2D if spec.kind == "conv" else layers.Conv2DTranspose
+        extra = {"output_padding": spec.output_padding} if spec.kind == "conv_transpose" else {}
+        filters = spec.filters or channels
+        return conv(
+            filters,
+            spec.kernel_size,
+            dilation_rate=spec.dilation_rate,
+            activation=activation,
+            **window,
+            **extra,
+        )
+    if spec.kind == "upsample":
+        return layers.UpSampling2D(spec.size, interpolation=spec.interpolation, name=name)
+    if spec.kind == "resize":
+        return layers.Resizing(*spec.target, interpolation=spec.interpolation, name=name)
+    if spec.kind in ("crop", "zero_pad"):
+        margin = layers.Cropping2D if spec.kind == "crop" else layers.ZeroPadding2D
+        return margin(spec.margins, name=name)
+    if spec.kind == "pad_to_multiple":
+        return fit_layers()[0](spec.multiple, name=name)
+    if spec.kind == "crop_to_input":
+        raise ValueError(
+            f"{spec.describe()} crops back to the model input, which a keras.Sequential cannot "
+            f"pass to it. Build a functional model (cae_lessons.models.build_cae(input_shape="
+            f"(None, None, C), fit_input='pad') does), or trace the layer list instead."
+        )
+    return layers.Activation("linear", name=name)

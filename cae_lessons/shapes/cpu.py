@@ -1,0 +1,93 @@
+"""Shapes that TensorFlow's oneDNN CPU kernels cannot run, refused before TensorFlow runs them."""
+
+from __future__ import annotations
+
+from cae_lessons.shapes.reading import _as_specs
+
+
+def cpu_kernel_problems(model_or_layers, input_shape=None) -> tuple[str, ...]:
+    """The layers that TensorFlow's oneDNN CPU kernels cannot run, each with the reason.
+
+    TensorFlow turns these kernels on by itself on many CPUs (those with AVX-512 VNNI or BF16,
+    AMD Zen 4 among them). A convolution or transposed convolution with a 1-wide kernel and a
+    stride above 1 makes them raise ``AbortedError`` or corrupt the process's memory and kill it
+    (in the transposed convolution's forward pass, and in the input gradient of the
+    convolution), where the default kernels compute an answer. This package never runs such a
+    layer, whichever kernels are on, so that a shape gives the same result on every machine
+    (``tests/test_onednn.py`` pins the case). An output that would be empty, and a transposed
+    convolution that TensorFlow rejects for every input, are refused by :func:`trace` itself.
+    Used by :func:`check_cpu_kernels`.
+
+    Parameters
+    ----------
+    model_or_layers, input_shape
+        As for :func:`trace`.
+
+    Returns
+    -------
+    tuple of str
+        One message per problem, empty when every layer can run.
+
+    Examples
+    --------
+    >>> from cae_lessons.shapes import LayerSpec
+    >>> cpu_kernel_problems([LayerSpec("conv_transpose", "up", kernel_size=3, strides=2)], (8, 8))
+    ()
+    >>> (problem,) = cpu_kernel_problems(
+    ...     [LayerSpec("conv_transpose", "up", kernel_size=1, strides=2)], (8, 8)
+    ... )
+    >>> print(problem)
+    'up' Conv2DTranspose(kernel_size=(1, 1), ...): a 1-wide kernel with stride 2 along ....
+    """
+    specs, _ = _as_specs(model_or_layers, input_shape)
+    problems = []
+    for spec in specs:
+        if spec.kind not in ("conv", "conv_transpose"):
+            continue
+        for axis, label in enumerate(("height", "width")):
+            extent = spec.dilation_rate[axis] * (spec.kernel_size[axis] - 1) + 1
+            if extent == 1 and spec.strides[axis] > 1:
+                problems.append(
+                    f"{spec.describe()}: a 1-wide kernel with stride {spec.strides[axis]} along "
+                    f"the {label} (oneDNN's kernels abort or corrupt memory on it); use "
+                    "kernel_size >= 2, or strides=1 followed by a pooling."
+                )
+                break
+    return tuple(problems)
+
+
+class CpuKernelError(ValueError):
+    """A model that TensorFlow's oneDNN CPU kernels cannot run (:func:`check_cpu_kernels`)."""
+
+
+def check_cpu_kernels(model_or_layers, input_shape=None) -> None:
+    """Refuse, before TensorFlow runs it, a model that oneDNN's CPU kernels cannot run.
+
+    Called by every function of this package that runs layers on shapes a learner chooses
+    (:func:`check_sizes_against_keras`, ``receptive.empirical_receptive_field``,
+    ``training.train``); see :func:`cpu_kernel_problems` for the cases.
+
+    Raises
+    ------
+    CpuKernelError
+        A ``ValueError`` naming each layer and why, with the fix.
+    ValueError
+        If :func:`trace` cannot read a layer of the model.
+
+    Examples
+    --------
+    >>> from cae_lessons.shapes import LayerSpec
+    >>> check_cpu_kernels([LayerSpec("conv", kernel_size=3, strides=2)], (8, 8))
+    >>> try:
+    ...     check_cpu_kernels([LayerSpec("conv", "c", kernel_size=1, strides=2)], (8, 8))
+    ... except ValueError as error:
+    ...     print(error)
+    This model cannot run on TensorFlow's oneDNN CPU kernels, ... 'c' Conv2D(kernel_size=(1, 1), ...
+    """
+    problems = cpu_kernel_problems(model_or_layers, input_shape)
+    if problems:
+        raise CpuKernelError(
+            "This model cannot run on TensorFlow's oneDNN CPU kernels, which TensorFlow turns on "
+            "by itself on many CPUs, so this package refuses it on every machine: "
+            + " ".join(problems)
+        )

@@ -1,0 +1,142 @@
+"""A fix as an edit of the user's own Keras model, checked by one forward pass.
+
+:func:`cae_lessons.shapes.diagnose` proposes fixes as changed layer specs, verified by
+re-tracing. :func:`apply_fix` makes the same change to the Keras model itself: a layer's
+arguments changed in a clone (every other argument, activation, normalisation layer and name kept,
+weights copied wherever their shapes still fit), layers added in front of and after the model
+(the model itself inside, weights and all), or the model rebuilt for another input size.
+:func:`check_fix` runs that model once on zeros and says whether the output has the input's shape.
+"""
+
+from __future__ import annotations
+
+from cae_lessons.shapes.reading import _as_specs
+from cae_lessons.shapes.specs import _POOLS, LayerSpec
+
+_CONFIG_KEYS = {
+    "kernel_size": "kernel_size",
+    "strides": "strides",
+    "padding": "padding",
+    "dilation_rate": "dilation_rate",
+    "output_padding": "output_padding",
+    "size": "size",
+}
+"""The LayerSpec fields a fix may change, by the Keras config key that holds them."""
+
+
+def _changes(original: tuple[LayerSpec, ...], fixed: tuple[LayerSpec, ...]) -> dict:
+    """``{layer name: {config key: new value}}`` for the layers whose arguments the fix changed."""
+    by_name = {spec.name: spec for spec in fixed}
+    changes = {}
+    for spec in original:
+        new = by_name.get(spec.name)
+        if new is None or new == spec:
+            continue
+        keys = {
+            ("pool_size" if field == "kernel_size" and spec.kind in _POOLS else key): getattr(
+                new, field
+            )
+            for field, key in _CONFIG_KEYS.items()
+            if getattr(new, field) != getattr(spec, field)
+        }
+        if "/" in spec.name:
+            raise ValueError(
+                f"The fix changes {spec.name!r}, a layer inside a nested model; apply_fix edits "
+                "the outer model's own layers only. Make the change in the nested model."
+            )
+        changes[spec.name.split("#")[0]] = keys
+    return changes
+
+
+def apply_fix(fix, model):
+    """The user's Keras model with ``fix`` made to it.
+
+    Parameters
+    ----------
+    fix : Fix
+        From ``diagnose(model, ...)``.
+    model : keras.Model
+        The model that was diagnosed.
+
+    Returns
+    -------
+    keras.Model
+        Not compiled. For ``'input_size'``, the model rebuilt for ``fix.input_shape``.
+
+    Examples
+    --------
+    >>> import keras
+    >>> from cae_lessons.shapes import diagnose
+    >>> model = keras.Sequential([keras.Input((9, 9, 1)), keras.layers.MaxPooling2D(2),
+    ...                           keras.layers.UpSampling2D(2, name="up")])
+    >>> fix = next(f for f in diagnose(model).fixes if f.kind == "pad_to_multiple")
+    >>> apply_fix(fix, model).output_shape
+    (None, 9, 9, 1)
+    """
+    import keras
+
+    from cae_lessons.shapes.building import _keras_layer
+
+    original, shape = _as_specs(model, fix.input_shape)
+    if fix.kind == "input_size":
+        return _rebuilt(model, fix.input_shape)
+    names = {spec.name for spec in original}
+    added = [i for i, spec in enumerate(fix.layers) if spec.name not in names]
+    if added:
+        first = next(i for i, spec in enumerate(fix.layers) if spec.name in names)
+        inputs = x = keras.Input(shape)
+        for i in added:
+            if i < first:
+                x = _keras_layer(keras.layers, fix.layers[i], fix.layers[i].name, shape[2])(x)
+        x = _rebuilt(model, tuple(x.shape[1:]))(x)
+        for i in added:
+            if i > first:
+                x = _keras_layer(keras.layers, fix.layers[i], fix.layers[i].name, shape[2])(x)
+        return keras.Model(inputs, x, name=f"{model.name}_fixed")
+    changes = _changes(original, fix.layers)
+
+    def edit(layer):
+        config = layer.get_config()
+        config.update(changes.get(layer.name, {}))
+        return type(layer).from_config(config)
+
+    return _with_weights(model, keras.models.clone_model(model, clone_function=edit))
+
+
+def _rebuilt(model, input_shape):
+    """The model, weights and all, rebuilt for inputs of ``input_shape``."""
+    import keras
+
+    clone = keras.models.clone_model(model, input_tensors=keras.Input(input_shape))
+    return _with_weights(model, clone)
+
+
+def _with_weights(model, clone):
+    """``clone`` with ``model``'s weights, layer by layer, wherever their shapes still fit."""
+    for old, new in zip(model.layers, clone.layers, strict=True):
+        weights = old.get_weights()
+        if [w.shape for w in weights] == [w.shape for w in new.get_weights()]:
+            new.set_weights(weights)
+    return clone
+
+
+def check_fix(fix, model) -> bool:
+    """Run the fixed model once on zeros of ``fix.input_shape``: is the output that shape?
+
+    Examples
+    --------
+    >>> import keras
+    >>> from cae_lessons.shapes import diagnose
+    >>> model = keras.Sequential([keras.Input((9, 9, 1)), keras.layers.MaxPooling2D(2),
+    ...                           keras.layers.UpSampling2D(2)])
+    >>> [check_fix(fix, model) for fix in diagnose(model).fixes]
+    [True, True, True]
+    """
+    import numpy as np
+
+    from cae_lessons.shapes.cpu import check_cpu_kernels
+
+    fixed = apply_fix(fix, model)
+    check_cpu_kernels(fix.layers, fix.input_shape)
+    out = fixed(np.zeros((1, *fix.input_shape), np.float32))
+    return tuple(out.shape[1:]) == tuple(fix.input_shape)

@@ -1,0 +1,358 @@
+"""Reading a Keras model: the kind of each layer, its LayerSpec, and the graph of calls from the
+model's input to its output (shared layers once per call, nested models inlined, merges written
+as layers, as operators or as ``keras.ops``)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import replace
+
+from cae_lessons.shapes.fitting import fit_layers
+from cae_lessons.shapes.graph import INPUT, is_chain
+from cae_lessons.shapes.specs import (
+    _POOLS,
+    KERAS_NAMES,
+    MERGE_LAYERS,
+    MERGES,
+    NEUTRAL_LAYERS,
+    LayerSpec,
+)
+
+
+@functools.cache
+def _keras_classes() -> tuple[tuple[str, type], ...]:
+    """``(kind, class)`` for every layer trace reads; subclasses count as their base."""
+    import keras
+
+    pad_to_multiple, crop_to_input = fit_layers()
+    ours = {"pad_to_multiple": pad_to_multiple, "crop_to_input": crop_to_input}
+    classes = [("input", keras.layers.InputLayer)]
+    classes += [
+        (kind, ours.get(kind) or getattr(keras.layers, name)) for kind, name in KERAS_NAMES.items()
+    ]
+    classes += [("conv", keras.layers.SeparableConv2D), ("conv", keras.layers.DepthwiseConv2D)]
+    classes += [(kind, getattr(keras.layers, name)) for name, kind in MERGE_LAYERS.items()]
+    classes += [("neutral", getattr(keras.layers, name)) for name in NEUTRAL_LAYERS]
+    return tuple(classes)
+
+
+def layer_kind(layer) -> str | None:
+    """The LayerSpec kind of a Keras layer: ``'input'`` for an InputLayer, ``None`` if unknown.
+
+    A layer counts as the Keras class it is an instance of, so a subclass of ``Conv2D`` is a
+    ``'conv'``. Imports Keras.
+
+    Examples
+    --------
+    >>> import keras
+    >>> class MyConv(keras.layers.Conv2D):
+    ...     pass
+    >>> layer_kind(MyConv(4, 3)), layer_kind(keras.layers.ReLU()), layer_kind(keras.layers.Dense(2))
+    ('conv', 'neutral', None)
+    """
+    # Conv2DTranspose is not a Conv2D in Keras 3, so the first match is the only one.
+    return next((kind for kind, cls in _keras_classes() if isinstance(layer, cls)), None)
+
+
+def _spec_from_keras(layer) -> LayerSpec | None:
+    """LayerSpec of a Keras layer, ``None`` for an InputLayer; ValueError for unknown layers."""
+    kind = layer_kind(layer)
+    config = layer.get_config()
+    if kind == "input":
+        return None
+    if config.get("data_format", "channels_last") not in ("channels_last", None):
+        raise ValueError(
+            f"Layer {layer.name!r} uses data_format={config['data_format']!r}; trace reads "
+            f"channels_last models only (N, H, W, C). Rebuild it with data_format='channels_last'."
+        )
+    if kind == "neutral":
+        return LayerSpec("neutral", name=layer.name)
+    if kind == "resize":
+        interpolation = config["interpolation"]
+        if config["crop_to_aspect_ratio"] or config["pad_to_aspect_ratio"]:
+            interpolation += " with aspect-ratio crop/pad"
+        target = (config["height"], config["width"])
+        return LayerSpec(kind, name=layer.name, target=target, interpolation=interpolation)
+    if kind in ("crop", "zero_pad"):
+        return LayerSpec(
+            kind, name=layer.name, margins=config["cropping" if kind == "crop" else "padding"]
+        )
+    if kind == "upsample":
+        return LayerSpec(
+            kind, name=layer.name, size=config["size"], interpolation=config["interpolation"]
+        )
+    if kind == "pad_to_multiple":
+        return LayerSpec(kind, name=layer.name, multiple=config["multiple"])
+    if kind == "crop_to_input":
+        return LayerSpec(kind, name=layer.name)
+    args = {
+        "kernel_size": config["pool_size" if kind in _POOLS else "kernel_size"],
+        "strides": config["strides"],
+        "padding": config["padding"],
+    }
+    if kind != "max_pool" and kind != "avg_pool":
+        multiplier = config.get("depth_multiplier", 1)  # DepthwiseConv2D: no filters
+        if "filters" not in config and multiplier != 1:
+            raise ValueError(
+                f"{layer.name!r} (DepthwiseConv2D) has depth_multiplier={multiplier}: its "
+                "output channels depend on its input's, which trace does not follow through a "
+                "depthwise convolution. Use depth_multiplier=1, or a SeparableConv2D."
+            )
+        args.update(dilation_rate=config["dilation_rate"], filters=config.get("filters"))
+    if kind == "conv_transpose":
+        args["output_padding"] = config["output_padding"]
+    return LayerSpec(kind, name=layer.name, **args)
+
+
+_BINARY_OPS = frozenset(
+    {"Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Maximum", "Minimum", "Power"}
+)
+"""``keras.ops`` classes that apply element by element to two operands (``a + b`` is ``Add``)."""
+_UNARY_OPS = frozenset(
+    {
+        "Relu",
+        "Relu6",
+        "Sigmoid",
+        "Tanh",
+        "Softplus",
+        "Silu",
+        "Gelu",
+        "LeakyRelu",
+        "Elu",
+        "Selu",
+        "HardSigmoid",
+        "Absolute",
+        "Negative",
+        "Square",
+        "Sqrt",
+        "Exp",
+        "Log",
+        "Clip",
+        "Cast",
+    }
+)
+"""``keras.ops`` classes that apply element by element to one tensor: shape-neutral."""
+
+
+def _op_kind(operation, node, what: str) -> str:
+    """The LayerSpec kind of a ``keras.ops`` call in a functional model, or a ValueError."""
+    import numpy as np
+
+    name = type(operation).__name__
+    tensors = node.input_tensors
+    if name == "Concatenate":
+        return "concatenate"
+    if name in _BINARY_OPS and len(tensors) == 2:
+        return "elementwise"
+    constants = [a for a in node.arguments.args if not hasattr(a, "_keras_history")]
+    if (name in _BINARY_OPS and all(np.size(c) == 1 for c in constants)) or name in _UNARY_OPS:
+        return "neutral"  # a tensor with a scalar, or one tensor element by element
+    raise ValueError(
+        f"trace does not know the operation {what}: it reads keras.ops merges "
+        f"({', '.join(sorted(_BINARY_OPS))}, Concatenate on channels), element-wise functions of "
+        "one tensor, and arithmetic with a scalar. Rebuild that step as a Keras layer trace "
+        "reads, or trace the model as a list of LayerSpec that describes it."
+    )
+
+
+def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
+    """Every call in a Keras model, in an order that computes each after what it takes.
+
+    Returns ``(layer or operation, kind, unique name, sources)`` per call; a source is the
+    index of an earlier call or -1 for the model input. A ``Sequential`` model is its
+    ``layers``; a functional model is walked from its output back through the nodes that made
+    it: a layer called twice appears twice (its second call named ``'name#2'``), a nested model
+    is inlined (its layers named ``'model/layer'``). Refused with the reason rather than read
+    wrongly: several inputs or outputs, a subclassed model (its call order is not in its
+    attributes), a ``keras.ops`` call trace does not know, and ``CropToInput`` to anything but
+    the model input.
+    """
+    import keras
+
+    name = getattr(model, "name", type(model).__name__)
+    _refuse_unreadable(model, name)
+    if isinstance(model, keras.Sequential):
+        layers = [layer for layer in model.layers if layer_kind(layer) != "input"]
+        return [
+            (layer, layer_kind(layer) or "unknown", layer.name, (i - 1,))
+            for i, layer in enumerate(layers)
+        ]
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ValueError(
+            f"trace reads a model with one input and one output; {name!r} has "
+            f"{len(model.inputs)} input(s) {[tuple(t.shape) for t in model.inputs]} and "
+            f"{len(model.outputs)} output(s) {[tuple(t.shape) for t in model.outputs]}. Trace "
+            "each path from an input to an output as a list of its layers."
+        )
+    calls: list[tuple[object, str, str, tuple[int, ...]]] = []
+    seen: dict[tuple[int, int], int] = {}  # (id(tensor), id(scope)) -> index
+    counts: dict[int, int] = {}
+    scopes: list = []  # keeps every scope alive, so no id is reused during the walk
+
+    def visit(tensor, scope: dict, prefix: str) -> int:
+        key = (id(tensor), id(scope))
+        if key in seen:
+            return seen[key]
+        operation, node_index, tensor_index = tensor._keras_history
+        what = f"{operation.name!r} ({type(operation).__name__})"
+        if isinstance(operation, keras.layers.InputLayer):
+            if id(tensor) not in scope:
+                raise ValueError(f"In {name!r}, {what} is an input other than the model's own.")
+            seen[key] = scope[id(tensor)]
+            return seen[key]
+        node = operation._inbound_nodes[node_index]
+        sources = [visit(t, scope, prefix) for t in node.input_tensors]
+        if isinstance(operation, keras.Model):  # a nested model: inline its calls
+            _refuse_unreadable(operation, f"{prefix}{operation.name}")
+            if isinstance(operation, keras.Sequential) and not hasattr(operation, "outputs"):
+                raise ValueError(f"In {name!r}, the nested model {what} is not built.")
+            inner = {id(t): s for t, s in zip(operation.inputs, sources, strict=True)}
+            scopes.append(inner)
+            result = visit(operation.outputs[tensor_index], inner, f"{prefix}{operation.name}/")
+        else:
+            if isinstance(operation, keras.layers.Layer):
+                kind = layer_kind(operation) or "unknown"
+            else:
+                kind = _op_kind(operation, node, what)
+            if kind == "concatenate" and operation.axis not in (-1, 3):
+                raise ValueError(
+                    f"trace reads concatenations along the channel axis only; {what} in "
+                    f"{name!r} concatenates along axis={operation.axis}."
+                )
+            if kind == "crop_to_input" and len(sources) == 2:
+                if sources[1] != -1:
+                    raise ValueError(
+                        f"In {name!r}, {what} crops to a tensor other than the model's input; "
+                        "trace reads CropToInput()([output, model_input]) only."
+                    )
+                sources = sources[:1]  # the reference is the model's input
+            if len(sources) != 1 and kind not in MERGES:
+                raise ValueError(
+                    f"trace does not know how {what} in {name!r} combines {len(sources)} tensors."
+                )
+            counts[id(operation)] = counts.get(id(operation), 0) + 1
+            call = counts[id(operation)]
+            label = f"{prefix}{operation.name}" + (f"#{call}" if call > 1 else "")
+            calls.append((operation, kind, label, tuple(sources)))
+            result = len(calls) - 1
+        seen[key] = result
+        return result
+
+    top = {id(model.inputs[0]): -1}
+    try:
+        visit(model.outputs[0], top, "")
+    except RecursionError:
+        raise ValueError(
+            f"{name!r} is too deep for trace to walk; trace it as a list of LayerSpec."
+        ) from None
+    return calls
+
+
+def _refuse_unreadable(model, name: str) -> None:
+    import keras
+
+    if not isinstance(model, keras.Sequential) and not hasattr(model, "operations"):
+        raise ValueError(
+            f"trace cannot read the model {name!r} ({type(model).__name__}): a subclassed "
+            "keras.Model's call order is not in its attributes, and its layers in attribute "
+            "order may not be the order call() uses them. Trace the list of its layers in call "
+            "order (trace([layer, ...], input_shape=(H, W, C))) or rebuild it as a Sequential or "
+            "functional model."
+        )
+
+
+def _specs_of_model(model) -> tuple[LayerSpec, ...]:
+    """The layer specs of a Keras model, with ``inputs`` wherever it is not one chain."""
+    calls = _graph_of_calls(model)
+    unknown = [
+        f"{op.name!r} ({type(op).__name__})" for op, kind, _, _ in calls if kind == "unknown"
+    ]
+    if unknown:
+        _refuse_unknown(unknown)
+    wires = [sources for _, _, _, sources in calls]
+    chain = is_chain(wires)
+    names = [label for _, _, label, _ in calls]
+    specs = []
+    for operation, kind, label, sources in calls:
+        inputs = () if chain else tuple(INPUT if j < 0 else names[j] for j in sources)
+        if kind in MERGES or kind == "neutral":  # every keras.ops call is one of these
+            specs.append(LayerSpec(kind, name=label, inputs=inputs))
+        else:
+            specs.append(replace(_spec_from_keras(operation), name=label, inputs=inputs))
+    return tuple(specs)
+
+
+def _refuse_unknown(unknown) -> None:
+    known = ", ".join(["InputLayer", *KERAS_NAMES.values(), *MERGE_LAYERS, *NEUTRAL_LAYERS])
+    raise ValueError(
+        f"trace does not know the layer(s) {', '.join(unknown)}: it reads only {known}. "
+        f"Remove them or trace a list of LayerSpec that describes their effect on the shape."
+    )
+
+
+def _as_specs(model_or_layers, input_shape) -> tuple[tuple[LayerSpec, ...], tuple[int, int, int]]:
+    """Layer specs and the ``(H, W, C)`` input shape of a model, a layer list or a spec list."""
+    if hasattr(model_or_layers, "layers") and hasattr(model_or_layers, "get_config"):
+        specs = _specs_of_model(model_or_layers)  # a Keras model: the graph of its calls
+        return specs, _input_shape(model_or_layers, model_or_layers.layers, input_shape)
+    layers = getattr(model_or_layers, "layers", model_or_layers)
+    if isinstance(layers, str | bytes) or not isinstance(layers, Sequence):
+        raise TypeError(
+            f"trace expects a Keras model or a list of layers / LayerSpec / dicts, got "
+            f"{type(model_or_layers).__name__}."
+        )
+    keras_layers = [layer for layer in layers if hasattr(layer, "get_config")]
+    unknown = [f"{x.name!r} ({type(x).__name__})" for x in keras_layers if layer_kind(x) is None]
+    if unknown:
+        _refuse_unknown(unknown)
+    merges = [f"{x.name!r} ({type(x).__name__})" for x in keras_layers if layer_kind(x) in MERGES]
+    if merges:
+        raise ValueError(
+            f"A list of Keras layers is a chain, but {', '.join(merges)} merges several tensors; "
+            "trace the model itself, or a list of LayerSpec whose merges name their inputs "
+            "(LayerSpec('concatenate', inputs=['up_1', 'enc_1']))."
+        )
+    specs = []
+    for item in layers:
+        if isinstance(item, LayerSpec):
+            specs.append(item)
+        elif isinstance(item, dict):
+            specs.append(LayerSpec(**item))
+        elif hasattr(item, "get_config"):
+            spec = _spec_from_keras(item)
+            if spec is not None:
+                specs.append(spec)
+        else:
+            raise TypeError(
+                f"Layer entries must be Keras layers, LayerSpec or dicts, got "
+                f"{type(item).__name__} {item!r}."
+            )
+    return tuple(specs), _input_shape(model_or_layers, layers, input_shape)
+
+
+def _input_shape(model, layers, input_shape) -> tuple[int, int, int]:
+    declared = None
+    if getattr(model, "inputs", None):
+        declared = tuple(model.inputs[0].shape[1:])
+    elif layers and hasattr(layers[0], "get_config") and layer_kind(layers[0]) == "input":
+        declared = tuple(layers[0].get_config()["batch_shape"][1:])
+    shape = declared if input_shape is None else tuple(input_shape)
+    if shape is None:
+        raise ValueError(
+            "The input shape is unknown: pass input_shape=(H, W) or (H, W, C), e.g. "
+            "trace(layers, input_shape=(128, 128, 1))."
+        )
+    if len(shape) == 2:
+        shape = (*shape, declared[-1] if declared and declared[-1] else 1)
+    if (
+        len(shape) != 3
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in shape)
+        or min(shape) < 1
+    ):
+        raise ValueError(
+            f"input_shape must be (H, W) or (H, W, C) with positive ints, got {shape}. "
+            "A model built with keras.Input((None, None, 1)) needs input_shape=(H, W), e.g. "
+            "trace(model, input_shape=(197, 233)); on the command line, --input 197x233."
+        )
+    return shape

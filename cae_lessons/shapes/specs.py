@@ -1,0 +1,326 @@
+"""LayerSpec: one layer's shape-relevant arguments, spelled as Keras spells them, and the
+argument coercion behind it (ints, NumPy integers and lists, as Keras accepts them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PADDINGS = ("valid", "same")
+
+KINDS = (
+    "conv",
+    "conv_transpose",
+    "max_pool",
+    "avg_pool",
+    "upsample",
+    "resize",
+    "crop",
+    "zero_pad",
+    "pad_to_multiple",
+    "crop_to_input",
+    "elementwise",
+    "concatenate",
+    "neutral",
+)
+
+KERAS_NAMES = {
+    "conv": "Conv2D",
+    "conv_transpose": "Conv2DTranspose",
+    "max_pool": "MaxPooling2D",
+    "avg_pool": "AveragePooling2D",
+    "upsample": "UpSampling2D",
+    "resize": "Resizing",
+    "crop": "Cropping2D",
+    "zero_pad": "ZeroPadding2D",
+    "pad_to_multiple": "PadToMultiple",
+    "crop_to_input": "CropToInput",
+}
+
+MERGE_LAYERS = {
+    "Add": "elementwise",
+    "Subtract": "elementwise",
+    "Multiply": "elementwise",
+    "Average": "elementwise",
+    "Maximum": "elementwise",
+    "Minimum": "elementwise",
+    "Concatenate": "concatenate",
+}
+"""Keras' merging layers by kind: ``'elementwise'`` needs equal sizes (or 1, broadcast);
+``'concatenate'`` (on the channel axis) equal heights and widths. The same names in
+``keras.ops`` (``a + b`` is ``ops.add``) are read as the same kinds."""
+MERGES = ("elementwise", "concatenate")
+NEUTRAL_LAYERS = (
+    "Activation",
+    "BatchNormalization",
+    "Dropout",
+    "SpatialDropout2D",
+    "GaussianNoise",
+    "GaussianDropout",
+    "LayerNormalization",
+    "GroupNormalization",
+    "ReLU",
+    "LeakyReLU",
+    "PReLU",
+    "ELU",
+    "Softmax",
+    "Rescaling",
+    "Identity",
+    "Normalization",
+    "UnitNormalization",
+    "ActivityRegularization",
+    "AlphaDropout",
+    "RandomContrast",
+    "RandomBrightness",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
+)
+"""Layers that keep every pixel where it is: element-wise, per-channel or per-pixel. The random
+spatial augmentations (flip, rotation, translation, zoom) move pixels only while training; at
+inference, which the shapes and receptive fields describe, they are the identity."""
+
+INTERPOLATIONS = (
+    "nearest",
+    "bilinear",
+    "bicubic",
+    "area",
+    "lanczos3",
+    "lanczos5",
+    "gaussian",
+    "mitchellcubic",
+)
+"""What ``UpSampling2D`` and ``Resizing`` accept (a model read from Keras may add a note)."""
+
+AXES = ("height", "width")
+
+_POOLS = ("max_pool", "avg_pool")
+
+_WINDOWS = ("conv", *_POOLS)
+
+Pair = tuple[int, int]
+
+
+def _is_int(value) -> bool:
+    """An int as Keras accepts one: Python or NumPy integers, never a bool."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _pair(value, name: str, minimum: int = 1) -> Pair:
+    """``3 -> (3, 3)``, ``(3, 5) -> (3, 5)``; other types: TypeError; too small: ValueError.
+
+    NumPy integers and lists are accepted, as Keras accepts them.
+    """
+    items = (value, value) if _is_int(value) else value
+    if (
+        isinstance(value, bool)
+        or not isinstance(items, tuple | list)
+        or len(items) != 2
+        or not all(_is_int(v) for v in items)
+    ):
+        raise TypeError(
+            f"{name} must be an int or a tuple of 2 ints, got {type(value).__name__} {value!r}."
+        )
+    if min(items) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}.")
+    return (int(items[0]), int(items[1]))
+
+
+def _margins(value, name: str) -> tuple[Pair, Pair]:
+    """Keras' Cropping2D / ZeroPadding2D margins: int, (rows, cols) or ((top, bottom), (l, r))."""
+    if isinstance(value, tuple | list) and len(value) == 2 and not isinstance(value[0], int):
+        return (_pair(value[0], name, 0), _pair(value[1], name, 0))
+    rows, cols = _pair(value, name, 0)
+    return ((rows, rows), (cols, cols))
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer's shape-relevant arguments, spelled as Keras spells them.
+
+    ``trace`` and ``diagnose`` accept a list of these (or of dicts with these keys) in place of a
+    Keras model. Ints are accepted for every pair and stored as ``(rows, cols)`` tuples. Used by
+    ch. 1 (tracing an architecture before building it) and by the fixes of :func:`diagnose`.
+
+    Attributes
+    ----------
+    kind : str
+        One of ``'conv'``, ``'conv_transpose'``, ``'max_pool'``, ``'avg_pool'``, ``'upsample'``,
+        ``'resize'``, ``'crop'``, ``'zero_pad'``, ``'pad_to_multiple'``, ``'crop_to_input'`` (the
+        two layers of :func:`fit_layers`), ``'elementwise'`` and ``'concatenate'`` (merges, see
+        ``MERGE_LAYERS``), ``'neutral'`` (activation, normalisation, ...).
+    name : str
+        Layer name shown in tables and messages.
+    kernel_size : tuple of int
+        Kernel size; the ``pool_size`` for pooling.
+    strides : tuple of int or None
+        ``None`` means ``pool_size`` for pooling (as in Keras) and 1 otherwise.
+    padding : {'valid', 'same'}
+    dilation_rate : tuple of int
+    output_padding : tuple of int or None
+        Transposed convolutions only.
+    size : tuple of int
+        UpSampling2D factor.
+    target : tuple of int or None
+        Resizing output ``(height, width)``.
+    margins : tuple of tuple of int
+        ``((top, bottom), (left, right))``: Keras' ``cropping`` for Cropping2D, ``padding`` for
+        ZeroPadding2D.
+    filters : int or None
+        Output channels of a convolution (``None``: as many as its input).
+    interpolation : str
+        UpSampling2D / Resizing interpolation.
+    multiple : tuple of int
+        ``'pad_to_multiple'``: pad height and width up to a multiple of these.
+    inputs : tuple of str
+        The names of the earlier layers this one takes, ``'input'`` for the model input; empty
+        (the default) means the layer before it, so a plain list is a chain. A merge takes two
+        or more. ``trace`` fills these in for a Keras model with branches.
+
+    Examples
+    --------
+    >>> LayerSpec("max_pool", kernel_size=2, strides=3).strides
+    (3, 3)
+    >>> LayerSpec("max_pool", kernel_size=2).strides
+    (2, 2)
+    >>> LayerSpec("dense")
+    Traceback (most recent call last):
+    ...
+    ValueError: LayerSpec kind must be one of ('conv', ..., 'neutral'), got 'dense'.
+
+    A skip connection names the layers it joins:
+
+    >>> LayerSpec("concatenate", "skip", inputs=["up", "enc"]).describe()
+    "'skip' Concatenate(['up', 'enc'])"
+    """
+
+    kind: str
+    name: str = ""
+    kernel_size: Pair = (1, 1)
+    strides: Pair | None = None
+    padding: str = "valid"
+    dilation_rate: Pair = (1, 1)
+    output_padding: Pair | None = None
+    size: Pair = (1, 1)
+    target: Pair | None = None
+    margins: tuple[Pair, Pair] = ((0, 0), (0, 0))
+    filters: int | None = None
+    interpolation: str = "nearest"
+    multiple: Pair = (1, 1)
+    inputs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"LayerSpec kind must be one of {KINDS}, got {self.kind!r}.")
+        if not isinstance(self.padding, str):
+            raise TypeError(
+                f"padding must be 'valid' or 'same', got {type(self.padding).__name__} "
+                f"{self.padding!r}."
+            )
+        padding = self.padding.lower()
+        if padding not in PADDINGS:
+            raise ValueError(f"padding must be 'valid' or 'same', got {self.padding!r}.")
+        kernel = _pair(self.kernel_size, "kernel_size")
+        default_strides = kernel if self.kind in _POOLS else 1
+        strides = _pair(default_strides if self.strides is None else self.strides, "strides")
+        dilation = _pair(self.dilation_rate, "dilation_rate")
+        if self.kind in ("conv", "conv_transpose") and max(strides) > 1 and max(dilation) > 1:
+            raise ValueError(
+                f"Keras does not support strides > 1 together with dilation_rate > 1; got "
+                f"strides={strides} and dilation_rate={dilation}. Use one of them."
+            )
+        if self.kind in _POOLS and dilation != (1, 1):
+            raise ValueError(
+                f"Keras' pooling layers have no dilation_rate; got dilation_rate={dilation} for "
+                f"{self.kind!r}. Leave it at 1."
+            )
+        if self.filters is not None and (not _is_int(self.filters) or self.filters < 1):
+            raise ValueError(
+                f"filters must be None (as many as the input) or an int >= 1, got {self.filters!r}."
+            )
+        if self.interpolation.split(" ")[0] not in INTERPOLATIONS:
+            raise ValueError(
+                f"interpolation must be one of {INTERPOLATIONS}, got {self.interpolation!r}."
+            )
+        if self.kind == "resize" and self.target is None:
+            raise ValueError(
+                "A 'resize' LayerSpec needs target=(height, width), as keras.layers.Resizing "
+                "needs its height and width."
+            )
+        output_padding = self.output_padding
+        if output_padding is not None:
+            output_padding = _pair(output_padding, "output_padding", 0)
+            if any(p >= s for p, s in zip(output_padding, strides, strict=True)):
+                raise ValueError(
+                    f"output_padding must be smaller than strides, got "
+                    f"output_padding={output_padding} and strides={strides}. Use values in "
+                    f"[0, strides)."
+                )
+        inputs = self.inputs
+        if isinstance(inputs, str) or not all(isinstance(v, str) for v in inputs):
+            raise TypeError(
+                f"inputs must be a list of layer names, got {type(inputs).__name__} {inputs!r}; "
+                "e.g. inputs=['up_1', 'enc_1']."
+            )
+        needed = "two or more" if self.kind in MERGES else "at most one"
+        if (len(inputs) >= 2) != (self.kind in MERGES):
+            raise ValueError(
+                f"A {self.kind!r} LayerSpec takes {needed} inputs, got inputs={tuple(inputs)}."
+            )
+        for name, value in (
+            ("inputs", tuple(inputs)),
+            ("kernel_size", kernel),
+            ("strides", strides),
+            ("padding", padding),
+            ("dilation_rate", dilation),
+            ("output_padding", output_padding),
+            ("size", _pair(self.size, "size")),
+            ("target", None if self.target is None else _pair(self.target, "target")),
+            ("margins", _margins(self.margins, "margins")),
+            ("multiple", _pair(self.multiple, "multiple")),
+            ("filters", None if self.filters is None else int(self.filters)),
+        ):
+            object.__setattr__(self, name, value)
+
+    def describe(self) -> str:
+        """The layer as a Keras call, e.g. ``"MaxPooling2D(pool_size=(2, 2), ...)"``."""
+        label = f"{self.name!r} " if self.name else ""
+        if self.kind in _WINDOWS or self.kind == "conv_transpose":
+            window = "pool_size" if self.kind in _POOLS else "kernel_size"
+            args = f"{window}={self.kernel_size}, strides={self.strides}, padding={self.padding!r}"
+            if self.dilation_rate != (1, 1):
+                args += f", dilation_rate={self.dilation_rate}"
+            if self.kind == "conv_transpose":
+                args += f", output_padding={self.output_padding}"
+        elif self.kind == "upsample":
+            args = f"size={self.size}"
+        elif self.kind == "resize":
+            args = f"height={self.target[0]}, width={self.target[1]}"
+        elif self.kind in ("crop", "zero_pad"):
+            args = f"{'cropping' if self.kind == 'crop' else 'padding'}={self.margins}"
+        elif self.kind == "pad_to_multiple":
+            args = f"multiple={self.multiple}"
+        elif self.kind == "crop_to_input":
+            args = ""
+        elif self.kind == "concatenate":
+            return f"{label}Concatenate({list(self.inputs)!r})"
+        elif self.kind == "elementwise":
+            return f"{label}elementwise merge (Add, Multiply, ...) of {list(self.inputs)!r}"
+        else:
+            return f"{label}shape-neutral layer"
+        return f"{label}{KERAS_NAMES[self.kind]}({args})"
+
+
+def _hw(shape) -> str:
+    return f"{shape[0]}×{shape[1]}"
+
+
+def _hwc(shape) -> str:
+    return "×".join(str(v) for v in shape)
+
+
+def _both(rows, cols) -> str:
+    """``'2'`` when both axes agree, else ``'2×3'``."""
+    return str(rows) if rows == cols else f"{rows}×{cols}"

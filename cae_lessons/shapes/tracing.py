@@ -1,0 +1,513 @@
+"""trace: every layer's shape, what it loses, its receptive field, without running TensorFlow."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import math
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from cae_lessons.receptive import AxisStep, receptive_fields, support
+from cae_lessons.shapes.arithmetic import _axis_size, _axis_step
+from cae_lessons.shapes.graph import INPUT, is_chain, merge_size, wiring
+from cae_lessons.shapes.reading import _as_specs
+from cae_lessons.shapes.specs import _WINDOWS, AXES, MERGES, LayerSpec, Pair, _both, _hw, _hwc
+
+
+@dataclass(frozen=True)
+class TraceRow:
+    """One layer of a :class:`ShapeTrace`.
+
+    Attributes
+    ----------
+    name, kind : str
+    kernel_size, strides : tuple of int or None
+        ``None`` for layers without a window.
+    padding : str or None
+    input_shape, output_shape : tuple of int
+        ``(H, W, C)``.
+    kept : float
+        Output values (H * W * C) over the model input's values.
+    receptive_field : tuple of int or None
+        Receptive field ``(rows, cols)`` in input pixels (largest over the layer's units);
+        ``None`` after a resize whose interpolation is not modelled (bicubic, area, ...), and
+        for a layer that more than one path from the input reaches (after a merge).
+    jump : tuple of fractions.Fraction or None
+        Effective stride ``(rows, cols)`` in input pixels; ``None`` when the paths that reach
+        the layer have different ones.
+    note : str
+        What the layer does to the size when it loses, adds or mismatches pixels, else ``''``.
+    loses : bool
+        True when the layer drops, trims or crops pixels, or does not undo its encoder partner.
+    inputs : tuple of str
+        The rows it takes (``'input'``: the model input); empty in a chain.
+    """
+
+    name: str
+    kind: str
+    kernel_size: Pair | None
+    strides: Pair | None
+    padding: str | None
+    input_shape: tuple[int, int, int]
+    output_shape: tuple[int, int, int]
+    kept: float
+    receptive_field: Pair | None
+    jump: tuple[Fraction, Fraction] | None
+    note: str
+    loses: bool
+    inputs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShapeTrace:
+    """Layer-by-layer shapes of a model, computed without running it.
+
+    Attributes
+    ----------
+    input_shape, output_shape : tuple of int
+        ``(H, W, C)`` of the model input and of the last layer.
+    rows : tuple of TraceRow
+        One per layer (the InputLayer excluded).
+    bottleneck : TraceRow
+        The layer with the smallest height × width (ties: not the last layer, whose output is the
+        reconstruction, then the fewest values).
+    compression_ratio : float
+        Input values over bottleneck values; below 1 the bottleneck is LARGER than the input.
+    matches_input : bool
+        True when the output shape equals the input shape.
+    first_problem : int or None
+        Index into ``rows`` of the first layer that loses pixels or mismatches, or of the last
+        layer when only the final size is wrong.
+    steps : tuple of tuple of AxisStep
+        Per axis, every row's receptive-field step, in row order (a chain when the model is one).
+    wiring : tuple of tuple of int
+        Per row, the rows it takes (-1: the model input).
+    """
+
+    input_shape: tuple[int, int, int]
+    output_shape: tuple[int, int, int]
+    rows: tuple[TraceRow, ...]
+    bottleneck: TraceRow
+    compression_ratio: float
+    matches_input: bool
+    first_problem: int | None
+    steps: tuple[tuple[AxisStep, ...], tuple[AxisStep, ...]] = field(repr=False, compare=False)
+    wiring: tuple[tuple[int, ...], ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def is_chain(self) -> bool:
+        """True when every layer takes the one before it (no branch, no merge)."""
+        return is_chain(self.wiring)
+
+    def support(self, layer: int | str, position: tuple[int, int]):
+        """Input pixels that can change one unit, as ``((first_row, stop_row), (first_col,
+        stop_col))`` (inclusive-exclusive, clipped to the image); ``None`` if no pixel reaches it.
+
+        Parameters
+        ----------
+        layer : int or str
+            Index into ``rows`` or a layer name.
+        position : tuple of int
+            ``(row, col)`` of the unit in that layer's output.
+
+        Examples
+        --------
+        >>> t = trace([LayerSpec("conv", kernel_size=3), LayerSpec("max_pool", kernel_size=2)],
+        ...           input_shape=(8, 8))
+        >>> t.support(1, (0, 2))
+        ((0, 4), (4, 8))
+        """
+        names = [row.name for row in self.rows]
+        index = names.index(layer) if isinstance(layer, str) else layer
+        path = _path(self.wiring, index)
+        if path is None:
+            raise ValueError(
+                f"More than one path from the input reaches {self.rows[index].name!r} (through a "
+                "merge), and support() follows one path only; trace each path as a list of its "
+                "layers and join the supports."
+            )
+        boxes = tuple(
+            support([axis[i] for i in path], p)
+            for axis, p in zip(self.steps, position, strict=True)
+        )
+        return None if None in boxes else boxes
+
+    def summary(self) -> str:
+        """One paragraph: round trip, bottleneck and compression."""
+        verdict = (
+            "round-trips"
+            if self.matches_input
+            else f"does NOT round-trip: output {_hwc(self.output_shape)}"
+        )
+        bigger = (
+            " (the bottleneck is LARGER than the input: nothing forces compression)"
+            if self.compression_ratio < 1
+            else ""
+        )
+        return (
+            f"Input {_hwc(self.input_shape)} {verdict}. Bottleneck {self.bottleneck.name!r} "
+            f"{_hwc(self.bottleneck.output_shape)}: compression {self.compression_ratio:.2f}×"
+            f"{bigger}."
+        )
+
+    def _header(self) -> tuple[str, ...]:
+        header = self._HEADER
+        return header if self.is_chain else (*header[:2], "from", *header[2:])
+
+    def _cells(self) -> list[list[str]]:
+        cells = []
+        for index, row in enumerate(self.rows):
+            window = "" if row.kernel_size is None else _both(*row.kernel_size)
+            stride = "" if row.strides is None else _both(*row.strides)
+            after = () if self.is_chain else (_sources(row, index, self.wiring),)
+            cells.append(
+                [
+                    row.name,
+                    row.kind,
+                    *after,
+                    window,
+                    stride,
+                    row.padding or "",
+                    _hwc(row.input_shape),
+                    _hwc(row.output_shape),
+                    f"{row.kept:.2f}",
+                    "?" if row.receptive_field is None else _both(*row.receptive_field),
+                    "?" if row.jump is None else _both(*row.jump),
+                    row.note,
+                ]
+            )
+        return cells
+
+    _HEADER = (
+        "layer",
+        "kind",
+        "kernel",
+        "strides",
+        "padding",
+        "input",
+        "output",
+        "kept",
+        "RF",
+        "jump",
+        "note",
+    )
+
+    def __str__(self) -> str:
+        header = self._header()
+        cells = [list(header), *self._cells()]
+        widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
+        lines = []
+        for index, line in enumerate(cells):
+            mark = ">>" if index - 1 == self.first_problem else "  "
+            lines.append(
+                mark + " " + "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True))
+            )
+        return "\n".join([*(line.rstrip() for line in lines), self.summary()])
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        # Numbers stay on one line; only the last column (the note) wraps, and the table
+        # scrolls sideways in a narrow page instead of growing very tall rows.
+        fixed, note = "white-space:nowrap;padding:0 0.5em", "min-width:22em;padding:0 0.5em"
+        header = self._header()
+        head = "".join(
+            f'<th style="{note if i == len(header) - 1 else fixed}">{html.escape(h)}</th>'
+            for i, h in enumerate(header)
+        )
+        body = []
+        for index, line in enumerate(self._cells()):
+            style = ' style="background:#fdd"' if index == self.first_problem else ""
+            tds = "".join(
+                f'<td style="{note if i == len(line) - 1 else fixed}">{html.escape(c)}</td>'
+                for i, c in enumerate(line)
+            )
+            body.append(f"<tr{style}>{tds}</tr>")
+        return (
+            f'<div style="overflow-x:auto"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>"
+            f"<p>{html.escape(self.summary())}</p>"
+        )
+
+
+def _axis_note(spec: LayerSpec, axis: int, n_in: int, n_out: int) -> tuple[str, bool]:
+    """Plain-English note on what a layer does to one axis, and whether it loses pixels."""
+    k, s = spec.kernel_size[axis], spec.strides[axis]
+    if spec.kind == "crop" and n_out < n_in:
+        return f"cropping removes {n_in - n_out} px: {n_in}→{n_out}", True
+    if spec.kind == "pad_to_multiple" and n_out > n_in:
+        return f"pads to a multiple of {spec.multiple[axis]}: {n_in}→{n_out}", False
+    if spec.kind == "crop_to_input" and n_out < n_in:
+        return f"crops back to the input: {n_in}→{n_out}", False
+    if spec.kind not in _WINDOWS or (n_out == n_in and s == 1):
+        return "", False
+    kernel = _both(*spec.kernel_size)
+    what = f"{_hw(spec.kernel_size)} conv" if spec.kind == "conv" else f"pooling {kernel}"
+    if s == 1:
+        return f"{spec.padding} {what} trims {n_in - n_out} px: {n_in}→{n_out}", True
+    dilated = spec.dilation_rate[axis] * (k - 1) + 1
+    dropped = 0 if spec.padding == "same" else (n_in - dilated) % s
+    losses = []
+    if dropped:
+        losses.append(f"drops the last {'row' if dropped == 1 else f'{dropped} rows'}")
+    if s > dilated:
+        losses.append(f"skips {s - dilated} of every {s} rows between windows")
+    pads = n_out * s - n_in if spec.padding == "same" else 0
+    verb = "floors" if dropped else "pads" if pads > 0 else "maps"
+    note = f"{what} with stride {s} {verb} {n_in}→{n_out}"
+    return ", ".join([note, *losses[:-1]]) + (f" and {losses[-1]}" if losses else ""), bool(losses)
+
+
+def _is_down(spec: LayerSpec) -> bool:
+    return spec.kind in _WINDOWS and max(spec.strides) > 1
+
+
+def _is_up(spec: LayerSpec) -> bool:
+    return (spec.kind == "upsample" and max(spec.size) > 1) or (
+        spec.kind == "conv_transpose" and max(spec.strides) > 1
+    )
+
+
+def _up_note(spec: LayerSpec, n_out: int, target: int | None) -> tuple[str, bool]:
+    if spec.kind == "upsample":
+        what = f"upsampling ×{_both(*spec.size)}"
+    else:
+        what = f"transposed {_hw(spec.kernel_size)} conv with stride {_both(*spec.strides)}"
+    if target is None or target == n_out:
+        return "", False
+    return f"{what} gives {n_out}, not {target}", True
+
+
+def _join_axes(notes: Sequence[str]) -> str:
+    if notes[0] == notes[1]:
+        return notes[0]
+    return "; ".join(f"{axis}: {note}" for axis, note in zip(AXES, notes, strict=True) if note)
+
+
+def trace(model_or_layers, input_shape=None) -> ShapeTrace:
+    """Walk a model layer by layer and report every shape, without running TensorFlow.
+
+    Reads each layer's ``get_config()``; works on built and unbuilt Sequential and functional
+    chains, or on a list of :class:`LayerSpec` (or of dicts with its fields). Used by ch. 1, 3-5.
+
+    Parameters
+    ----------
+    model_or_layers : keras.Model or sequence of layers / LayerSpec / dict
+    input_shape : tuple of int, optional
+        ``(H, W)`` or ``(H, W, C)``; default: the model's own input shape.
+
+    Returns
+    -------
+    ShapeTrace
+
+    Raises
+    ------
+    ValueError
+        For unknown layers (named in the message), a model that is not one chain of layers
+        (several inputs or outputs, merges, a subclassed model), an unknown input shape, or a
+        size that becomes zero or negative.
+
+    Examples
+    --------
+    >>> layers = [LayerSpec("conv", "enc", kernel_size=3, filters=8),
+    ...           LayerSpec("max_pool", "pool", 2), LayerSpec("upsample", "up", size=2),
+    ...           LayerSpec("conv", "out", 3, filters=1)]
+    >>> t = trace(layers, input_shape=(128, 128, 1))
+    >>> t.output_shape, t.matches_input, t.rows[t.first_problem].name
+    ((124, 124, 1), False, 'enc')
+    >>> t.rows[0].note
+    'valid 3×3 conv trims 2 px: 128→126'
+    """
+    specs, shape = _as_specs(model_or_layers, input_shape)
+    wires = wiring(specs)
+    rows: list[dict] = []
+    steps: tuple[list[AxisStep], list[AxisStep]] = ([], [])
+    pendings: list[tuple] = []  # per row: the sizes before each downsampling not yet undone
+    values_in = math.prod(shape)
+    for spec, sources in zip(specs, wires, strict=True):
+        inputs = [shape if j < 0 else rows[j]["output_shape"] for j in sources]
+        pending = () if sources[0] < 0 else pendings[sources[0]]
+        current = inputs[0]
+        if spec.kind in MERGES:
+            out = _merged_shape(spec, inputs, sources, specs, wires, rows)
+            notes = [("", False), ("", False)]
+        else:
+            size = tuple(
+                _axis_size(spec, axis, n, origin)
+                for axis, (n, origin) in enumerate(zip(current[:2], shape[:2], strict=True))
+            )
+            out = (*size, spec.filters or current[2])
+            notes = [_axis_note(spec, axis, current[axis], size[axis]) for axis in (0, 1)]
+            if _is_down(spec):
+                pending = (*pending, current[:2])
+            elif _is_up(spec):
+                target = pending[-1] if pending else (None, None)
+                pending = pending[:-1]
+                notes = [_up_note(spec, size[axis], target[axis]) for axis in (0, 1)]
+        pendings.append(pending)
+        for axis in (0, 1):
+            steps[axis].append(_axis_step(spec, axis, current[axis], out[axis]))
+        has_window = spec.kind in _WINDOWS or spec.kind == "conv_transpose"
+        rows.append(
+            dict(
+                name=spec.name or f"{spec.kind}_{len(rows)}",
+                kind=spec.kind,
+                kernel_size=spec.kernel_size if has_window else None,
+                strides=spec.strides if has_window else None,
+                padding=spec.padding if has_window else None,
+                input_shape=current,
+                output_shape=out,
+                kept=math.prod(out) / values_in,
+                note=_join_axes([n for n, _ in notes]),
+                loses=any(lost for _, lost in notes),
+                inputs=tuple(INPUT if j < 0 else rows[j]["name"] for j in sources)
+                if spec.inputs
+                else (),
+            )
+        )
+    current = rows[-1]["output_shape"] if rows else shape
+    if not rows:
+        raise ValueError("trace needs at least one layer besides the input; got none.")
+    columns = _receptive_columns(steps) if is_chain(wires) else _graph_columns(steps, wires)
+    rows = tuple(
+        TraceRow(**row, receptive_field=rf, jump=jump)
+        for row, rf, jump in zip(rows, *columns, strict=True)
+    )
+    matches = current == shape
+    problem = next((i for i, row in enumerate(rows) if row.loses), None)
+    if problem is None and not matches:
+        problem = len(rows) - 1
+    last = len(rows) - 1  # the reconstruction: the bottleneck only when nothing else is as small
+    bottleneck = rows[
+        min(
+            range(len(rows)),
+            key=lambda i: (
+                rows[i].output_shape[0] * rows[i].output_shape[1],
+                i == last,
+                math.prod(rows[i].output_shape),
+            ),
+        )
+    ]
+    return ShapeTrace(
+        input_shape=shape,
+        output_shape=current,
+        rows=rows,
+        bottleneck=bottleneck,
+        compression_ratio=values_in / math.prod(bottleneck.output_shape),
+        matches_input=matches,
+        first_problem=problem,
+        steps=(tuple(steps[0]), tuple(steps[1])),
+        wiring=wires,
+    )
+
+
+def _receptive_columns(steps) -> tuple[list, list]:
+    """Per-layer ``(rows, cols)`` receptive field (``None`` after an unmodelled resize) and jump."""
+    sizes, jumps = [], []
+    for axis_steps in steps:
+        known = next((i for i, step in enumerate(axis_steps) if not step.exact), len(axis_steps))
+        fields = receptive_fields(axis_steps[:known])
+        sizes.append([f.size for f in fields] + [None] * (len(axis_steps) - known))
+        jumps.append(list(itertools.accumulate((step.jump for step in axis_steps), operator.mul)))
+    return (
+        [None if None in pair else pair for pair in zip(*sizes, strict=True)],
+        list(zip(*jumps, strict=True)),
+    )
+
+
+def _path(wires, index: int) -> list[int] | None:
+    """The rows on the one path from the input to ``index``; None if several paths reach it."""
+    path = []
+    while index >= 0:
+        if len(wires[index]) != 1:
+            return None
+        path.append(index)
+        index = wires[index][0]
+    return path[::-1]
+
+
+def _graph_columns(steps, wires) -> tuple[list, list]:
+    """:func:`_receptive_columns` for a graph: exact on rows that one path reaches; past a
+    merge the receptive field is not computed (None) and the jump only where all paths agree."""
+    jumps, path_jumps = [], []
+    for index, sources in enumerate(wires):
+        before = set().union(
+            *({(Fraction(1), Fraction(1))} if j < 0 else path_jumps[j] for j in sources)
+        )
+        here = {(a * steps[0][index].jump, b * steps[1][index].jump) for a, b in before}
+        path_jumps.append(here)
+        jumps.append(next(iter(here)) if len(here) == 1 else None)
+    fields: list = [None] * len(wires)
+    done = [False] * len(wires)
+    for index in reversed(range(len(wires))):  # one pass per end of a path: its prefixes too
+        path = None if done[index] else _path(wires, index)
+        if path is not None:
+            on_path = tuple(tuple(axis[i] for i in path) for axis in steps)
+            for i, field_size in zip(path, _receptive_columns(on_path)[0], strict=True):
+                fields[i], done[i] = field_size, True
+    return fields, jumps
+
+
+def _sources(row: TraceRow, index: int, wires) -> str:
+    """The ``from`` cell: blank when a row takes the row before it."""
+    return "" if wires[index] == (index - 1,) else ", ".join(row.inputs)
+
+
+def _branch(specs, wires, start: int, other: int) -> list[int]:
+    """The rows behind ``start`` back to where its branch left the one that leads to ``other``."""
+    behind = _ancestors(wires, other)
+    branch = []
+    while start >= 0 and start not in behind:
+        branch.append(start)
+        start = wires[start][0]
+    return branch[::-1]
+
+
+def _ancestors(wires, index: int) -> set[int]:
+    seen, todo = set(), [index]
+    while todo:
+        j = todo.pop()
+        if j >= 0 and j not in seen:
+            seen.add(j)
+            todo.extend(wires[j])
+    return seen
+
+
+def _merged_shape(spec: LayerSpec, inputs, sources, specs, wires, rows) -> tuple[int, int, int]:
+    """A merge's output ``(H, W, C)``, or a ValueError naming both branches, their shapes and
+    the first layer on either branch that loses pixels."""
+    sizes = [merge_size(spec.kind, [shape[axis] for shape in inputs]) for axis in (0, 1)]
+    if spec.kind == "concatenate":
+        channels, channels_agree = sum(shape[2] for shape in inputs), True
+    else:
+        channels, channels_agree = merge_size(spec.kind, [shape[2] for shape in inputs])
+    if all(bool(agree) for _, agree in sizes) and bool(channels_agree):
+        return (int(sizes[0][0]), int(sizes[1][0]), int(channels))
+    first, other = next(
+        (0, k)
+        for k in range(1, len(inputs))
+        if inputs[k][:2] != inputs[0][:2] or (spec.kind != "concatenate" and inputs[k] != inputs[0])
+    )
+    names = [INPUT if j < 0 else rows[j]["name"] for j in sources]
+    a, b = sources[first], sources[other]
+    differ = [AXES[axis] + "s" for axis in (0, 1) if inputs[first][axis] != inputs[other][axis]]
+    if spec.kind != "concatenate" and inputs[first][2] != inputs[other][2]:
+        differ.append("channels")
+    lines = [
+        f"{spec.describe()} cannot join its inputs: {names[first]!r} is "
+        f"{_hwc(inputs[first])} and {names[other]!r} is {_hwc(inputs[other])}; their "
+        f"{' and '.join(differ)} differ, and Keras raises a ValueError here."
+    ]
+    for j, k in ((a, b), (b, a)):
+        branch = _branch(specs, wires, j, k)
+        label = INPUT if j < 0 else rows[j]["name"]
+        if not branch:
+            lines.append(f"The branches split at {label!r}.")
+            continue
+        lossy = next((i for i in branch if rows[i]["loses"]), None)
+        lost = "" if lossy is None else f"; there, {rows[lossy]['name']!r}: {rows[lossy]['note']}"
+        lines.append(f"Behind {label!r}: {' → '.join(rows[i]['name'] for i in branch)}{lost}.")
+    raise ValueError(" ".join(lines))

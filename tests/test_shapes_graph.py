@@ -1,0 +1,419 @@
+"""trace, input_sizes and diagnose on Keras models with branches: U-Nets ('same' and valid),
+residual models (Add, ``+``), shared layers, nested models, ``keras.ops`` merges; every layer's
+shape against Keras, every predicted size against a forward pass."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from keras import layers
+
+from cae_lessons.shapes import LayerSpec, diagnose, input_sizes, trace
+from cae_lessons.shapes.graph import axis_sizes, wiring
+from cae_lessons.shapes.reading import _as_specs
+from cae_lessons.shapes.solving import SizeRule
+
+SETTINGS = {"derandomize": True, "deadline": None}
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    keras.utils.set_random_seed(0)
+
+
+def unet(depth=3, size=None, padding="same", filters=2, convs=2, crops=None):
+    """A U-Net: ``convs`` 3×3 convolutions per level, 2×2 pooling, 2×2 stride-2 transposed
+    convolutions, skips by Concatenate. When 'valid', each skip is cropped to the up path's size
+    as Ronneberger et al. do: by ``crops[level]``, or as the shapes at ``size`` need."""
+    x = inputs = keras.Input((size, size, 1))
+    skips = []
+    for level in range(depth):
+        for k in range(convs):
+            x = layers.Conv2D(filters, 3, padding=padding, name=f"enc{level}_{k}")(x)
+        skips.append(x)
+        x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
+    for k in range(convs):
+        x = layers.Conv2D(filters, 3, padding=padding, name=f"bottom_{k}")(x)
+    for level in reversed(range(depth)):
+        x = layers.Conv2DTranspose(filters, 2, strides=2, name=f"up{level}")(x)
+        skip = skips[level]
+        if padding == "valid":
+            crop = crops[level] if crops else (skip.shape[1] - x.shape[1]) // 2
+            skip = layers.Cropping2D(crop, name=f"crop{level}")(skip)
+        x = layers.Concatenate(name=f"skip{level}")([x, skip])
+        for k in range(convs):
+            x = layers.Conv2D(filters, 3, padding=padding, name=f"dec{level}_{k}")(x)
+    return keras.Model(inputs, layers.Conv2D(1, 1, name="head")(x), name="unet")
+
+
+def valid_unet(size=None):
+    """Ronneberger's valid U-Net at depth 2, its crops those that a 60-pixel input needs."""
+    at_60 = unet(2, 60, "valid")
+    crops = [at_60.get_layer(f"crop{level}").cropping[0][0] for level in range(2)]
+    return unet(2, size, "valid", crops=crops)
+
+
+def residual(merge: str, size=None):
+    """Two branches of different depth, joined by an Add layer, ``+`` or ``keras.ops``."""
+    x = inputs = keras.Input((size, size, 1))
+    a = layers.Cropping2D(1, name="crop")(layers.Conv2D(1, 3, name="c3")(x))
+    b = layers.Conv2D(1, 5, name="c5")(x)
+    if merge == "layer":
+        out = layers.Add(name="sum")([a, b])
+    elif merge == "operator":
+        out = a + b
+    else:
+        out = keras.ops.concatenate([a, b], axis=-1)
+    return keras.Model(inputs, out, name=f"residual_{merge}")
+
+
+def shared(size=None):
+    conv = layers.Conv2D(1, 3, name="shared")
+    x = inputs = keras.Input((size, size, 1))
+    return keras.Model(inputs, conv(conv(x)), name="shared_twice")
+
+
+def nested(size=None):
+    inner = keras.Sequential(
+        [keras.Input((None, None, 1)), layers.Conv2D(2, 3, name="c"), layers.MaxPooling2D(2)],
+        name="inner",
+    )
+    x = inputs = keras.Input((size, size, 1))
+    skip = layers.Conv2D(2, 2, strides=2, name="down")(x)
+    out = layers.Concatenate(name="join")([layers.ZeroPadding2D(((0, 1), (0, 1)))(inner(x)), skip])
+    return keras.Model(inputs, out, name="outer")
+
+
+BUILDERS = {
+    "unet_same": lambda size=None: unet(3, size),
+    "unet_valid": valid_unet,
+    "residual_add": lambda size=None: residual("layer", size),
+    "residual_plus": lambda size=None: residual("operator", size),
+    "residual_ops_concatenate": lambda size=None: residual("ops", size),
+    "shared": shared,
+    "nested": nested,
+}
+"""Builders of a model at one size, or at any size (``None``)."""
+
+
+def keras_outputs(model):
+    """``{name: output shape}`` of every layer call that trace names the same way."""
+    shapes = {}
+    for layer in model.layers:
+        for call, node in enumerate(layer._inbound_nodes, start=1):
+            name = layer.name + (f"#{call}" if call > 1 else "")
+            shapes[name] = tuple(node.output_tensors[0].shape[1:])
+    return shapes
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_every_layer_shape_equals_keras(name):
+    size = 60 if name == "unet_valid" else 64
+    model = BUILDERS[name](size)
+    result = trace(model)
+    expected = keras_outputs(model)
+    compared = [row.name for row in result.rows if row.name in expected]
+    assert len(compared) >= len(result.rows) - 3  # ops (add, concatenate) and nested layers
+    for row in result.rows:
+        if row.name in expected:
+            assert row.output_shape == expected[row.name], row.name
+    assert result.output_shape == tuple(model.output_shape[1:])
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_input_sizes_equal_keras_forward_passes(name):
+    """Keras runs the model at a size 1…40 exactly when input_sizes says so, with that output."""
+    model = BUILDERS[name]()
+    sizes = input_sizes(model)
+    specs, _ = _as_specs(model, (1, 1, 1))
+    per_layer, _ = axis_sizes(specs, wiring(specs), 0, np.arange(1, 41))
+    positive = np.all([size >= 1 for size in per_layer], axis=0)
+    for m in range(1, 41):
+        if not positive[m - 1]:  # never run a kernel on an empty output: oneDNN aborts on them
+            assert m not in sizes.height.runs
+            continue
+        try:
+            out = model(np.zeros((1, m, m, 1), np.float32))
+        except (ValueError, tf.errors.InvalidArgumentError):  # a merge's inputs disagree
+            assert m not in sizes.height.runs, m
+        else:
+            assert m in sizes.height.runs, m
+            assert out.shape[1] == per_layer[-1][m - 1]
+
+
+def test_ronneberger_unet_sizes():
+    """The valid U-Net of Ronneberger et al. (depth 4): 572 → 388, n ≡ 12 (mod 16)."""
+    model = unet(4, 572, "valid", filters=1)
+    assert trace(model).output_shape == (388, 388, 1) == tuple(model.output_shape[1:])
+    sizes = input_sizes(model)
+    assert str(sizes.height.runs) == "n ≡ 12 (mod 16), n ≥ 188"  # the paper's 572 is one
+    assert sizes.height.mapping == "n → n − 184"
+    assert not sizes.height.round_trips.sizes_exist
+    assert sizes.height.runs.nearest(570) == (556, 572)
+
+
+def test_same_unet_sizes_are_multiples_of_two_to_the_depth():
+    sizes = input_sizes(unet(4))
+    assert str(sizes) == (
+        "height and width: runs for n ≡ 0 (mod 16), n ≥ 16 (n → n); "
+        "round-trips for n ≡ 0 (mod 16), n ≥ 16"
+    )
+
+
+def test_merge_mismatch_names_the_merge_both_shapes_and_branches():
+    with pytest.raises(ValueError) as caught:
+        trace(unet(2), (66, 66))
+    assert str(caught.value) == (
+        "'skip1' Concatenate(['up1', 'enc1_1']) cannot join its inputs: 'up1' is 32×32×2 and "
+        "'enc1_1' is 33×33×2; their heights and widths differ, and Keras raises a ValueError "
+        "here. Behind 'up1': pool1 → bottom_0 → bottom_1 → up1; there, 'pool1': pooling 2 with "
+        "stride 2 floors 33→16 and drops the last row. The branches split at 'enc1_1'."
+    )
+
+
+def test_diagnose_a_unet_fixes_by_input_size_and_padding_and_each_fix_runs():
+    model = unet(3)
+    result = diagnose(model, (66, 66))
+    assert not result.ok and result.trace is None
+    assert result.problems[0].startswith("'skip1' Concatenate(['up1', 'enc1_1']) cannot join")
+    kinds = [fix.kind for fix in result.fixes]
+    assert kinds[0] == "input_size" and "pad_to_multiple" in kinds
+    assert result.fixes[0].input_shape == (64, 64, 1)
+    assert "nearest below 64×64 and above 72×72" in result.fixes[0].description
+    assert model(np.zeros((1, 64, 64, 1), np.float32)).shape == (1, 64, 64, 1)
+    padded = next(fix for fix in result.fixes if fix.kind == "pad_to_multiple")
+    assert trace(padded.layers, (66, 66, 1)).output_shape == (66, 66, 1)
+
+
+def test_diagnose_a_valid_unet_says_what_it_maps_to_what():
+    result = diagnose(unet(2, 60, "valid"))
+    assert str(result).splitlines()[1] == (
+        "It runs at this size: 60×60×1 → 20×20×1; if that is what it is for (a segmentation "
+        "head, a valid U-Net), it needs no fix."
+    )
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda: keras.Model(
+                (i := keras.Input((8, 8, 1))), [layers.Conv2D(1, 3)(i), layers.Conv2D(1, 1)(i)]
+            ),
+            "trace reads a model with one input and one output",
+        ),
+        (
+            lambda: keras.Model(
+                (i := keras.Input((8, 8, 1))),
+                layers.Concatenate(axis=1)([i, i]),
+                name="tall",
+            ),
+            "trace reads concatenations along the channel axis only; 'concatenate",
+        ),
+        (
+            lambda: keras.Model((i := keras.Input((8, 8, 1))), keras.ops.transpose(i), name="t"),
+            "trace does not know the operation 'transpose' (Transpose)",
+        ),
+    ],
+    ids=["two_outputs", "concatenate_on_height", "unknown_op"],
+)
+def test_refused_graphs(build, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        trace(build())
+
+
+def test_a_plain_list_of_keras_layers_with_a_merge_is_refused():
+    with pytest.raises(ValueError, match="A list of Keras layers is a chain, but 'sum' \\(Add\\)"):
+        trace([layers.Conv2D(1, 3), layers.Add(name="sum")], (8, 8, 1))
+
+
+def test_spec_inputs_must_name_earlier_layers():
+    with pytest.raises(ValueError, match="takes 'later', which is not the name of an earlier"):
+        trace(
+            [LayerSpec("conv", "a"), LayerSpec("elementwise", "m", inputs=["a", "later"])], (8, 8)
+        )
+
+
+def test_support_refuses_a_layer_after_a_merge():
+    result = trace(unet(2), (16, 16))
+    assert result.support("enc0_1", (0, 0)) == ((0, 3), (0, 3))
+    with pytest.raises(ValueError, match="More than one path from the input reaches 'skip0'"):
+        result.support("skip0", (0, 0))
+
+
+graph_layers = st.lists(
+    st.tuples(
+        st.sampled_from(["conv", "max_pool", "upsample", "conv_transpose", "crop", "skip"]),
+        st.integers(1, 3),
+        st.integers(1, 3),
+        st.sampled_from(["valid", "same"]),
+    ),
+    min_size=1,
+    max_size=7,
+)
+
+
+def _graph(draw_layers):
+    specs = []
+    for index, (kind, k, s, padding) in enumerate(draw_layers):
+        name = f"l{index}"
+        if kind == "skip":
+            earlier = specs[-2].name if len(specs) >= 2 else "input"
+            specs.append(
+                LayerSpec(
+                    "elementwise", name, inputs=[specs[-1].name if specs else "input", earlier]
+                )
+            )
+        elif kind == "upsample":
+            specs.append(LayerSpec("upsample", name, size=s))
+        elif kind == "crop":
+            specs.append(LayerSpec("crop", name, margins=k - 1))
+        else:
+            specs.append(
+                LayerSpec(
+                    kind,
+                    name,
+                    kernel_size=k + (kind == "conv_transpose"),
+                    strides=s,
+                    padding=padding,
+                )
+            )
+    return specs
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(graph_layers)
+def test_rules_hold_beyond_the_range_they_were_computed_on(draw_layers):
+    """A rule proved from sizes 1…256 holds, size by size, up to 1024."""
+    specs = _graph(draw_layers)
+    small, large = input_sizes(specs, limit=256), input_sizes(specs, limit=1024)
+    n = np.arange(1, 1025)
+    sizes, runs = axis_sizes(specs, wiring(specs), 0, n)
+    trips = runs & (sizes[-1] == n)
+    for rule, works in ((small.height.runs, runs), (small.height.round_trips, trips)):
+        checked = n if rule.exact else n[:256]
+        assert [int(m) in rule for m in checked] == works[: len(checked)].tolist()
+    assert [int(m) in large.height.runs for m in n] == runs.tolist()
+
+
+def test_size_rule_beyond_its_limit_refuses_when_not_proved():
+    rule = SizeRule(0, (), (3, 5), 100, False, "two branches grow at different rates")
+    assert 5 in rule
+    with pytest.raises(ValueError, match="101 is above 100, the largest size checked"):
+        101 in rule  # noqa: B015 - the membership test is what raises
+
+
+@pytest.mark.parametrize("size", [66, 197])
+def test_every_fix_of_a_unet_is_a_model_that_round_trips(size):
+    model = unet(3)
+    result = diagnose(model, (size, size))
+    assert len(result.fixes) >= 2
+    for fix in result.fixes:
+        assert fix.check(model), fix
+
+
+def _chain_with_activations():
+    return keras.Sequential(
+        [
+            keras.Input((130, 130, 1)),
+            layers.Conv2D(4, 3, activation="relu", name="enc"),
+            layers.BatchNormalization(name="norm"),
+            layers.MaxPooling2D(2, name="pool"),
+            layers.UpSampling2D(2, name="up"),
+            layers.Conv2D(1, 3, activation="sigmoid", name="out"),
+        ],
+        name="chain",
+    )
+
+
+def test_every_fix_of_a_chain_is_a_model_that_round_trips():
+    model = _chain_with_activations()
+    result = diagnose(model)
+    assert {"padding_same", "crop_or_pad_output"} <= {f.kind for f in result.fixes}
+    for fix in result.fixes:
+        assert fix.check(model), fix
+
+
+def test_a_fix_keeps_names_activations_normalisation_and_weights():
+    model = _chain_with_activations()
+    fix = next(f for f in diagnose(model).fixes if f.kind == "padding_same")
+    fixed = fix.apply(model)
+    assert [layer.name for layer in fixed.layers] == [layer.name for layer in model.layers]
+    assert fixed.get_layer("enc").get_config()["padding"] == "same"
+    assert fixed.get_layer("enc").get_config()["activation"] == "relu"
+    assert fixed.get_layer("out").get_config()["activation"] == "sigmoid"
+    assert isinstance(fixed.get_layer("norm"), layers.BatchNormalization)
+    np.testing.assert_array_equal(fixed.get_layer("enc").kernel, model.get_layer("enc").kernel)
+    assert fixed.output_shape == (None, 130, 130, 1)
+
+
+def test_a_fix_inside_a_nested_model_is_refused_with_the_layer():
+    inner = keras.Sequential(
+        [
+            keras.Input((None, None, 1)),
+            layers.MaxPooling2D(2, strides=3, name="p"),
+            layers.UpSampling2D(2, name="u"),
+        ],
+        name="inner",
+    )
+    x = inputs = keras.Input((12, 12, 1))
+    model = keras.Model(inputs, inner(x))
+    fix = next(f for f in diagnose(model).fixes if f.kind == "match_strides")
+    with pytest.raises(ValueError, match="The fix changes 'inner/p', a layer inside a nested"):
+        fix.apply(model)
+
+
+def test_augmentation_and_normalisation_layers_are_shape_neutral_as_in_keras():
+    model = keras.Sequential(
+        [
+            keras.Input((20, 20, 1)),
+            layers.RandomFlip(name="flip"),
+            layers.RandomRotation(0.1, name="rotate"),
+            layers.Normalization(mean=0.5, variance=0.25, name="normalize"),
+            layers.Identity(name="identity"),
+            layers.Conv2D(1, 3, name="conv"),
+        ]
+    )
+    result = trace(model)
+    assert [row.kind for row in result.rows] == ["neutral"] * 4 + ["conv"]
+    assert result.output_shape == tuple(model.output_shape[1:]) == (18, 18, 1)
+    assert result.rows[-1].receptive_field == (3, 3)
+
+
+def test_separable_and_depthwise_convolutions_trace_as_keras_computes_them():
+    model = keras.Sequential(
+        [
+            keras.Input((33, 31, 3)),
+            layers.SeparableConv2D(8, 3, strides=2, name="separable"),
+            layers.DepthwiseConv2D(5, padding="same", dilation_rate=2, name="depthwise"),
+            layers.SeparableConv2D(2, (3, 1), padding="same", strides=(1, 2), name="tall"),
+        ]
+    )
+    expected = keras_outputs(model)
+    result = trace(model)
+    assert {row.name: row.output_shape for row in result.rows} == expected
+    assert [row.kind for row in result.rows] == ["conv"] * 3
+
+
+def test_a_depthwise_convolution_that_multiplies_channels_is_refused():
+    model = keras.Sequential(
+        [keras.Input((8, 8, 2)), layers.DepthwiseConv2D(3, depth_multiplier=2)]
+    )
+    with pytest.raises(ValueError, match=r"has depth_multiplier=2: its output channels depend"):
+        trace(model)
+
+
+def test_empirical_receptive_field_reaches_through_a_skip_and_a_separable_convolution():
+    """The gradient of a unit after an Add of a 3×3 and a 5×5 branch reaches the 5×5 box."""
+    from cae_lessons.receptive import empirical_receptive_field
+
+    x = inputs = keras.Input((16, 16, 1))
+    a = layers.SeparableConv2D(1, 3, padding="same", name="sep")(x)
+    b = layers.Conv2D(1, 5, padding="same", name="wide")(x)
+    model = keras.Model(inputs, layers.Subtract(name="diff")([a, b]))
+    found = empirical_receptive_field(model, "diff", (8, 8))
+    assert (found.rows, found.cols) == ((6, 11), (6, 11))
