@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import itertools
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from cae_lessons.shapes.graph import INPUT, axis_sizes, output_channels, output_size, wiring
 from cae_lessons.shapes.reading import _as_specs
-from cae_lessons.shapes.solving import InputSizes, input_sizes
+from cae_lessons.shapes.solving import WIDTH, InputSizes, input_sizes
 from cae_lessons.shapes.specs import _POOLS, _WINDOWS, LayerSpec, _both, _hw, _hwc, _pair
 from cae_lessons.shapes.tracing import ShapeTrace, _is_down, _is_up, trace
 
@@ -148,16 +149,24 @@ class Diagnosis:
     def _notes(self) -> list[str]:
         notes = [self.runs] if self.runs else []
         if self.sizes is not None:
-            notes += [f"Input sizes, {line}." for line in str(self.sizes).splitlines()]
+            notes += [f"Input sizes, {line}." for line in self.sizes.sentences()]
         return notes
 
     def __str__(self) -> str:
+        """Wrapped at 88 characters, so that it reads in a notebook and in the book's column."""
         lines = [("OK: " if self.ok else "MISMATCH: ") + self.explanation.rstrip(".") + "."]
         if not self.ok:
             lines += self._notes()
             lines.append("Fixes (each verified by re-tracing):" if self.fixes else "No fix found.")
-            lines += [f"  - {fix.description}" for fix in self.fixes]
-        return "\n".join(lines)
+        text = [textwrap.fill(line, WIDTH, subsequent_indent="  ") for line in lines]
+        if not self.ok:
+            text += [
+                textwrap.fill(
+                    fix.description, WIDTH, initial_indent="  - ", subsequent_indent="    "
+                )
+                for fix in self.fixes
+            ]
+        return "\n".join(text)
 
     __repr__ = __str__
 

@@ -13,6 +13,7 @@ are already moving apart. Anything else is reported as checked up to ``limit`` o
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,6 +24,10 @@ from cae_lessons.shapes.arithmetic import _SEARCH_LIMIT
 from cae_lessons.shapes.graph import axis_sizes, growth, wiring
 from cae_lessons.shapes.reading import _as_specs
 from cae_lessons.shapes.specs import AXES, MERGES, LayerSpec
+
+WIDTH = 88
+"""Characters per line of the text that ``InputSizes`` and ``Diagnosis`` print: what a code
+cell shows without scrolling in the book's column."""
 
 
 @dataclass(frozen=True)
@@ -142,13 +147,20 @@ class InputSizes:
     def _lines(self) -> list[tuple[str, str, str, str]]:
         return [(a.axis, str(a.runs), a.mapping, str(a.round_trips)) for a in self.axes]
 
-    def __str__(self) -> str:
+    def sentences(self) -> list[str]:
+        """One sentence per axis, or one for both when they agree."""
         lines = self._lines()
         if lines[0][1:] == lines[1][1:]:
             lines = [("height and width", *lines[0][1:])]
-        return "\n".join(
+        return [
             f"{axis}: runs for {runs}{f' ({mapping})' if mapping else ''}; round-trips for {trips}"
             for axis, runs, mapping, trips in lines
+        ]
+
+    def __str__(self) -> str:
+        """Wrapped at 88 characters, so that it reads in a notebook and in the book's column."""
+        return "\n".join(
+            textwrap.fill(line, WIDTH, subsequent_indent="  ") for line in self.sentences()
         )
 
     __repr__ = __str__
