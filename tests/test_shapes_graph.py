@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from keras import layers
 
-from cae_lessons.shapes import LayerSpec, diagnose, input_sizes, trace
+from cae_lessons.shapes import LayerSpec, build_model, diagnose, input_sizes, trace
 from cae_lessons.shapes.graph import axis_sizes, wiring
 from cae_lessons.shapes.reading import _as_specs
 from cae_lessons.shapes.solving import SizeRule
@@ -104,6 +104,8 @@ def keras_outputs(model):
     """``{name: output shape}`` of every layer call that trace names the same way."""
     shapes = {}
     for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
         for call, node in enumerate(layer._inbound_nodes, start=1):
             name = layer.name + (f"#{call}" if call > 1 else "")
             shapes[name] = tuple(node.output_tensors[0].shape[1:])
@@ -418,3 +420,37 @@ def test_empirical_receptive_field_reaches_through_a_skip_and_a_separable_convol
     model = keras.Model(inputs, layers.Subtract(name="diff")([a, b]))
     found = empirical_receptive_field(model, "diff", (8, 8))
     assert (found.rows, found.cols) == ((6, 11), (6, 11))
+
+
+def test_build_model_of_a_graph_is_the_functional_model_trace_describes():
+    specs = [
+        LayerSpec("conv", "enc", 3, padding="same", filters=4),
+        LayerSpec("max_pool", "pool", 2),
+        LayerSpec("conv", "mid", 3, padding="same"),
+        LayerSpec("upsample", "up", size=2),
+        LayerSpec("concatenate", "skip", inputs=["up", "enc"]),
+        LayerSpec("conv", "out", 3, padding="same", filters=1),
+    ]
+    model = build_model(specs, (16, 16, 1))
+    assert keras_outputs(model) == {
+        row.name: row.output_shape for row in trace(specs, (16, 16)).rows
+    }
+    assert model.get_layer("mid").filters == 4  # as many as its input, like trace says
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(graph_layers, st.integers(4, 24))
+def test_keras_builds_a_random_graph_exactly_when_trace_does(draw_layers, n):
+    """At a size where no layer's output is empty, Keras refuses a graph exactly when trace
+    does, and otherwise every layer's shape is the one trace gives."""
+    specs = _graph(draw_layers)
+    per_layer, _ = axis_sizes(specs, wiring(specs), 0, [n])
+    if min(int(size[0]) for size in per_layer) < 1:
+        return  # Keras' symbolic shapes go negative there; trace refuses, which is checked above
+    try:
+        expected = {row.name: row.output_shape for row in trace(specs, (n, n)).rows}
+    except ValueError:
+        with pytest.raises(ValueError):
+            build_model(specs, (n, n, 1))
+    else:
+        assert keras_outputs(build_model(specs, (n, n, 1))) == expected

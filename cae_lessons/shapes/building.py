@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cae_lessons.shapes.fitting import fit_layers
+from cae_lessons.shapes.graph import is_chain, wiring
 from cae_lessons.shapes.reading import _as_specs
 from cae_lessons.shapes.specs import _POOLS, LayerSpec
 
@@ -17,12 +18,14 @@ def build_model(
     output_activation=None,
     name: str | None = None,
 ):
-    """Build a Keras Sequential model from layer specs, e.g. to run a :class:`Fix` for real.
+    """Build a Keras model from layer specs, e.g. to run a :class:`Fix` for real.
 
-    Convolutions get ``filters`` (default: the input channels); every convolution but the last
-    gets ``activation`` and the last gets ``output_activation`` (both linear by default); a
-    ``'neutral'`` spec becomes ``Activation('linear')``. Imports Keras. Used by ch. 3-5 and by
-    :func:`cae_lessons.models.build_cae`.
+    A chain becomes a ``Sequential`` model; specs whose ``inputs`` make a graph become a
+    functional model (``'concatenate'`` a ``Concatenate``, ``'elementwise'`` an ``Add``).
+    Convolutions get ``filters`` (default: the channels of their input); every convolution but
+    the last gets ``activation`` and the last gets ``output_activation`` (both linear by
+    default); a ``'neutral'`` spec becomes ``Activation('linear')``. Imports Keras. Used by
+    ch. 3-5 and by :func:`cae_lessons.models.build_cae`.
 
     Parameters
     ----------
@@ -36,7 +39,7 @@ def build_model(
 
     Returns
     -------
-    keras.Sequential
+    keras.Sequential or keras.Model
         Not compiled.
 
     Examples
@@ -49,17 +52,34 @@ def build_model(
 
     specs, shape = _as_specs(layers, input_shape)
     convs = [i for i, spec in enumerate(specs) if spec.kind in ("conv", "conv_transpose")]
-    built = [
-        _keras_layer(
-            keras.layers,
-            spec,
-            spec.name or f"{spec.kind}_{index}",
-            shape[2],
-            output_activation if convs and index == convs[-1] else activation,
-        )
-        for index, spec in enumerate(specs)
-    ]
-    return keras.Sequential([keras.Input(shape), *built], name=name)
+    wires = wiring(specs)
+
+    def activation_of(index):
+        return output_activation if convs and index == convs[-1] else activation
+
+    if is_chain(wires):  # a chain is a Sequential model
+        built, channels = [], shape[2]
+        for index, spec in enumerate(specs):
+            label = spec.name or f"{spec.kind}_{index}"
+            built.append(_keras_layer(keras.layers, spec, label, channels, activation_of(index)))
+            channels = (spec.filters or channels) if index in convs else channels
+        return keras.Sequential([keras.Input(shape), *built], name=name)
+    inputs = keras.Input(shape)
+    tensors = []
+    for index, (spec, sources) in enumerate(zip(specs, wires, strict=True)):
+        args = [inputs if j < 0 else tensors[j] for j in sources]
+        label = spec.name or f"{spec.kind}_{index}"
+        if spec.kind == "concatenate":
+            tensors.append(keras.layers.Concatenate(name=label)(args))
+        elif spec.kind == "elementwise":
+            tensors.append(keras.layers.Add(name=label)(args))
+        elif spec.kind == "crop_to_input":
+            tensors.append(fit_layers()[1](name=label)([args[0], inputs]))
+        else:
+            channels = args[0].shape[-1]
+            layer = _keras_layer(keras.layers, spec, label, channels, activation_of(index))
+            tensors.append(layer(args[0]))
+    return keras.Model(inputs, tensors[-1], name=name)
 
 
 def _keras_layer(layers, spec: LayerSpec, name: str, channels: int, activation=None):
