@@ -241,11 +241,27 @@ def test_spec_inputs_must_name_earlier_layers():
         )
 
 
-def test_support_refuses_a_layer_after_a_merge():
-    result = trace(unet(2), (16, 16))
+@pytest.mark.parametrize("position", [(8, 8), (0, 0), (15, 3)])
+def test_support_through_a_merge_is_the_union_over_paths_as_the_gradient_finds(position):
+    """After the last skip of a U-Net, support() equals the box the unit's gradient reaches."""
+    from cae_lessons.receptive import empirical_receptive_field
+
+    model = unet(2, 16)
+    result = trace(model)
     assert result.support("enc0_1", (0, 0)) == ((0, 3), (0, 3))
-    with pytest.raises(ValueError, match="More than one path from the input reaches 'skip0'"):
-        result.support("skip0", (0, 0))
+    found = empirical_receptive_field(model, "dec0_0", position)
+    assert result.support("dec0_0", position) == (found.rows, found.cols)
+
+
+def test_support_refuses_a_union_that_is_not_one_box():
+    specs = [
+        LayerSpec("conv", "tall", kernel_size=(5, 1), padding="same"),
+        LayerSpec("conv", "wide", kernel_size=(1, 5), padding="same", inputs=["input"]),
+        LayerSpec("elementwise", "cross", inputs=["tall", "wide"]),
+    ]
+    result = trace(specs, (9, 9))
+    with pytest.raises(ValueError, match=r"at \(4, 4\) through its 2 paths are not one box"):
+        result.support("cross", (4, 4))
 
 
 graph_layers = st.lists(

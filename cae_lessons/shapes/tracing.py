@@ -106,6 +106,9 @@ class ShapeTrace:
         """Input pixels that can change one unit, as ``((first_row, stop_row), (first_col,
         stop_col))`` (inclusive-exclusive, clipped to the image); ``None`` if no pixel reaches it.
 
+        Through merges, the union over every path from the input: exact when one path's box
+        holds all the others (as the deepest path of a U-Net does); otherwise a ValueError.
+
         Parameters
         ----------
         layer : int or str
@@ -122,18 +125,30 @@ class ShapeTrace:
         """
         names = [row.name for row in self.rows]
         index = names.index(layer) if isinstance(layer, str) else layer
-        path = _path(self.wiring, index)
-        if path is None:
+        paths = _paths(self.wiring, index)
+        if paths is None:
             raise ValueError(
-                f"More than one path from the input reaches {self.rows[index].name!r} (through a "
-                "merge), and support() follows one path only; trace each path as a list of its "
-                "layers and join the supports."
+                f"More than {_PATH_LIMIT} paths from the input reach {names[index]!r}; "
+                "support() follows each. Trace a part of the model."
             )
-        boxes = tuple(
-            support([axis[i] for i in path], p)
-            for axis, p in zip(self.steps, position, strict=True)
-        )
-        return None if None in boxes else boxes
+        boxes = []
+        for path in paths:
+            box = tuple(
+                support([axis[i] for i in path], p)
+                for axis, p in zip(self.steps, position, strict=True)
+            )
+            if None not in box:
+                boxes.append(box)
+        if not boxes:
+            return None
+        hull = tuple((min(b[a][0] for b in boxes), max(b[a][1] for b in boxes)) for a in (0, 1))
+        if hull not in boxes:  # the union of the paths' boxes is a box only if one holds all
+            raise ValueError(
+                f"The input pixels that reach {names[index]!r} at {tuple(position)} through its "
+                f"{len(paths)} paths are not one box (no path's box {boxes} holds all the "
+                "others); trace each path as a list of its layers."
+            )
+        return hull
 
     def summary(self) -> str:
         """One paragraph: round trip, bottleneck and compression."""
@@ -416,6 +431,25 @@ def _receptive_columns(steps) -> tuple[list, list]:
         [None if None in pair else pair for pair in zip(*sizes, strict=True)],
         list(zip(*jumps, strict=True)),
     )
+
+
+_PATH_LIMIT = 4096
+"""The most paths from the input to one layer that ``ShapeTrace.support`` follows."""
+
+
+def _paths(wires, index: int) -> list[list[int]] | None:
+    """Every path from the input to ``index`` (rows in order); None past ``_PATH_LIMIT``."""
+    found: dict[int, list[list[int]] | None] = {}
+    for i in range(index + 1):
+        ways: list[list[int]] = []
+        for j in wires[i]:
+            before = [[]] if j < 0 else found[j]
+            if before is None or len(ways) + len(before) > _PATH_LIMIT:
+                ways = None
+                break
+            ways += [[*way, i] for way in before]
+        found[i] = ways
+    return found[index]
 
 
 def _path(wires, index: int) -> list[int] | None:
