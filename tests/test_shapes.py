@@ -506,10 +506,11 @@ def test_trace_errors(args, error, message):
         trace(*args)
 
 
-def test_trace_rejects_channels_first():
+def test_trace_reads_channels_first_with_the_input_shape_as_height_width_channels():
     model = keras.Sequential([keras.layers.MaxPooling2D(2, data_format="channels_first", name="p")])
-    with pytest.raises(ValueError, match=r"Layer 'p' uses data_format='channels_first'"):
-        trace(model, (1, 8, 8))
+    result = trace(model, (8, 6, 3))  # (H, W, C), whatever the model's data_format
+    assert result.output_shape == (4, 3, 3) and result.data_format == "channels_first"
+    assert tuple(model.compute_output_shape((None, 3, 8, 6))[1:]) == (3, 4, 3)
 
 
 # ---------------------------------------------------------------- trace vs Keras on random stacks

@@ -470,3 +470,41 @@ def test_keras_builds_a_random_graph_exactly_when_trace_does(draw_layers, n):
             build_model(specs, (n, n, 1))
     else:
         assert keras_outputs(build_model(specs, (n, n, 1))) == expected
+
+
+def test_a_channels_first_unet_traces_as_keras_computes_it():
+    x = inputs = keras.Input((2, 20, 24))
+    enc = layers.Conv2D(4, 3, padding="same", data_format="channels_first", name="enc")(x)
+    down = layers.MaxPooling2D(2, data_format="channels_first", name="pool")(enc)
+    up = layers.UpSampling2D(2, data_format="channels_first", name="up")(down)
+    skip = layers.Concatenate(axis=1, name="skip")([up, enc])
+    out = layers.Conv2D(2, 1, data_format="channels_first", name="out")(skip)
+    model = keras.Model(inputs, out)
+    result = trace(model)
+    expected = {name: (h, w, c) for name, (c, h, w) in keras_outputs(model).items()}
+    assert {row.name: row.output_shape for row in result.rows} == expected
+    assert result.input_shape == (20, 24, 2) and result.data_format == "channels_first"
+    assert result.summary().endswith(
+        "(A channels_first model: its C×H×W shapes are shown as H×W×C.)"
+    )
+    assert str(input_sizes(model)).startswith("height and width: runs for n ≡ 0 (mod 2), n ≥ 2")
+    result = diagnose(model, (21, 24))
+    assert result.problems[0].startswith("'skip' Concatenate(['up', 'enc']) cannot join")
+    fix = result.fixes[0]
+    with pytest.raises(ValueError, match="apply_fix edits channels_last models; 'functional"):
+        fix.apply(model)
+
+
+def test_a_model_that_mixes_data_formats_is_refused():
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 8)),
+            layers.Conv2D(8, 3, data_format="channels_first", name="first"),
+            layers.MaxPooling2D(2, name="last"),
+        ]
+    )
+    with pytest.raises(
+        ValueError,
+        match="mixes data formats: 'first' is channels_first, 'last' is channels_last",
+    ):
+        trace(model)

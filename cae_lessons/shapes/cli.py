@@ -65,8 +65,13 @@ def main(argv=None) -> int:
         print(result.trace)
     print(result)
     if result.fixes:
-        checked = ", ".join(
-            f"{fix.kind} {'round-trips' if fix.check(model) else 'FAILS'}" for fix in result.fixes
-        )
-        print(f"Each fix made to the model and run once on zeros: {checked}.")
+        try:
+            checked = ", ".join(
+                f"{fix.kind} {'round-trips' if fix.check(model) else 'FAILS'}"
+                for fix in result.fixes
+            )
+        except ValueError as error:  # a model the fixes cannot be made to
+            print(f"The fixes were not run: {error}")
+        else:
+            print(f"Each fix made to the model and run once on zeros: {checked}.")
     return 0 if result.ok else 1

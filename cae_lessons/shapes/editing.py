@@ -10,7 +10,7 @@ weights copied wherever their shapes still fit), layers added in front of and af
 
 from __future__ import annotations
 
-from cae_lessons.shapes.reading import _as_specs
+from cae_lessons.shapes.reading import _as_specs, data_format
 from cae_lessons.shapes.specs import _POOLS, LayerSpec
 
 _CONFIG_KEYS = {
@@ -77,6 +77,12 @@ def apply_fix(fix, model):
 
     from cae_lessons.shapes.building import _keras_layer
 
+    if data_format(model) == "channels_first":
+        raise ValueError(
+            f"apply_fix edits channels_last models; {model.name!r} is channels_first (and "
+            "TensorFlow's CPU kernels cannot run its convolutions to check a fix). Make the "
+            "change the fix describes by hand, or rebuild the model channels_last."
+        )
     original, shape = _as_specs(model, fix.input_shape)
     if fix.kind == "input_size":
         return _rebuilt(model, fix.input_shape)

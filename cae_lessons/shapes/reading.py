@@ -55,17 +55,51 @@ def layer_kind(layer) -> str | None:
     return next((kind for kind, cls in _keras_classes() if isinstance(layer, cls)), None)
 
 
+def data_format(model_or_layers) -> str:
+    """``'channels_last'`` or ``'channels_first'``: the ``data_format`` of every layer that has one.
+
+    Nested models are searched too. A model that mixes the two is refused, and so is a
+    channels_first model with PadToMultiple or CropToInput (they pad and crop ``(N, H, W, C)``).
+
+    Examples
+    --------
+    >>> import keras
+    >>> data_format([keras.layers.Conv2D(1, 3, data_format="channels_first")])
+    'channels_first'
+    """
+    layers = list(getattr(model_or_layers, "layers", model_or_layers))
+    formats, ours = {}, []
+    while layers:
+        layer = layers.pop()
+        layers.extend(getattr(layer, "layers", []) if hasattr(layer, "operations") else [])
+        if not hasattr(layer, "get_config"):
+            continue
+        value = layer.get_config().get("data_format")
+        if value is not None:
+            formats.setdefault(value, layer.name)
+        if layer_kind(layer) in ("pad_to_multiple", "crop_to_input"):
+            ours.append(layer.name)
+    if len(formats) > 1:
+        raise ValueError(
+            "The model mixes data formats: "
+            + ", ".join(f"{layer!r} is {value}" for value, layer in sorted(formats.items()))
+            + "; trace reads one. Give every layer the same data_format."
+        )
+    value = next(iter(formats), "channels_last")
+    if value == "channels_first" and ours:
+        raise ValueError(
+            f"{ours[0]!r} pads or crops (N, H, W, C) batches, but the model is channels_first; "
+            "use data_format='channels_last' throughout."
+        )
+    return value
+
+
 def _spec_from_keras(layer) -> LayerSpec | None:
     """LayerSpec of a Keras layer, ``None`` for an InputLayer; ValueError for unknown layers."""
     kind = layer_kind(layer)
     config = layer.get_config()
     if kind == "input":
         return None
-    if config.get("data_format", "channels_last") not in ("channels_last", None):
-        raise ValueError(
-            f"Layer {layer.name!r} uses data_format={config['data_format']!r}; trace reads "
-            f"channels_last models only (N, H, W, C). Rebuild it with data_format='channels_last'."
-        )
     if kind == "neutral":
         return LayerSpec("neutral", name=layer.name)
     if kind == "resize":
@@ -185,6 +219,7 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
             f"{len(model.outputs)} output(s) {[tuple(t.shape) for t in model.outputs]}. Trace "
             "each path from an input to an output as a list of its layers."
         )
+    channel_axes = (1, -3) if data_format(model) == "channels_first" else (-1, 3)
     calls: list[tuple[object, str, str, tuple[int, ...]]] = []
     seen: dict[tuple[int, int], int] = {}  # (id(tensor), id(scope)) -> index
     counts: dict[int, int] = {}
@@ -215,7 +250,7 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
                 kind = layer_kind(operation) or "unknown"
             else:
                 kind = _op_kind(operation, node, what)
-            if kind == "concatenate" and operation.axis not in (-1, 3):
+            if kind == "concatenate" and operation.axis not in channel_axes:
                 raise ValueError(
                     f"trace reads concatenations along the channel axis only; {what} in "
                     f"{name!r} concatenates along axis={operation.axis}."
@@ -337,6 +372,8 @@ def _input_shape(model, layers, input_shape) -> tuple[int, int, int]:
         declared = tuple(model.inputs[0].shape[1:])
     elif layers and hasattr(layers[0], "get_config") and layer_kind(layers[0]) == "input":
         declared = tuple(layers[0].get_config()["batch_shape"][1:])
+    if declared is not None and len(declared) == 3 and data_format(layers) == "channels_first":
+        declared = (*declared[1:], declared[0])  # (C, H, W) read as (H, W, C)
     shape = declared if input_shape is None else tuple(input_shape)
     if shape is None:
         raise ValueError(

@@ -13,7 +13,7 @@ from fractions import Fraction
 from cae_lessons.receptive import AxisStep, receptive_fields, support
 from cae_lessons.shapes.arithmetic import _axis_size, _axis_step
 from cae_lessons.shapes.graph import INPUT, is_chain, merge_size, wiring
-from cae_lessons.shapes.reading import _as_specs
+from cae_lessons.shapes.reading import _as_specs, data_format
 from cae_lessons.shapes.specs import _WINDOWS, AXES, MERGES, LayerSpec, Pair, _both, _hw, _hwc
 
 
@@ -85,6 +85,8 @@ class ShapeTrace:
         Per axis, every row's receptive-field step, in row order (a chain when the model is one).
     wiring : tuple of tuple of int
         Per row, the rows it takes (-1: the model input).
+    data_format : str
+        The model's: for ``'channels_first'`` every shape here is still ``(H, W, C)``.
     """
 
     input_shape: tuple[int, int, int]
@@ -96,6 +98,7 @@ class ShapeTrace:
     first_problem: int | None
     steps: tuple[tuple[AxisStep, ...], tuple[AxisStep, ...]] = field(repr=False, compare=False)
     wiring: tuple[tuple[int, ...], ...] = field(default=(), repr=False, compare=False)
+    data_format: str = "channels_last"
 
     @property
     def is_chain(self) -> bool:
@@ -162,10 +165,15 @@ class ShapeTrace:
             if self.compression_ratio < 1
             else ""
         )
+        order = (
+            " (A channels_first model: its C×H×W shapes are shown as H×W×C.)"
+            if self.data_format == "channels_first"
+            else ""
+        )
         return (
             f"Input {_hwc(self.input_shape)} {verdict}. Bottleneck {self.bottleneck.name!r} "
             f"{_hwc(self.bottleneck.output_shape)}: compression {self.compression_ratio:.2f}×"
-            f"{bigger}."
+            f"{bigger}.{order}"
         )
 
     def _header(self) -> tuple[str, ...]:
@@ -312,7 +320,8 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
     ----------
     model_or_layers : keras.Model or sequence of layers / LayerSpec / dict
     input_shape : tuple of int, optional
-        ``(H, W)`` or ``(H, W, C)``; default: the model's own input shape.
+        ``(H, W)`` or ``(H, W, C)``, also for a channels_first model; default: the model's own
+        input shape.
 
     Returns
     -------
@@ -416,6 +425,7 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
         first_problem=problem,
         steps=(tuple(steps[0]), tuple(steps[1])),
         wiring=wires,
+        data_format=data_format(model_or_layers),
     )
 
 
