@@ -72,10 +72,8 @@ def data_format(model_or_layers) -> str:
     while layers:
         layer = layers.pop()
         layers.extend(getattr(layer, "layers", []) if hasattr(layer, "operations") else [])
-        if not hasattr(layer, "get_config"):
-            continue
-        value = layer.get_config().get("data_format")
-        if value is not None:
+        value = getattr(layer, "data_format", None)  # set by every Keras layer that has one
+        if isinstance(value, str):
             formats.setdefault(value, layer.name)
         if layer_kind(layer) in ("pad_to_multiple", "crop_to_input"):
             ours.append(layer.name)
