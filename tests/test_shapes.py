@@ -795,7 +795,7 @@ def test_cli_bad_input_flag_is_usage_error(saved, capsys):
     with pytest.raises(SystemExit) as exit_info:
         shapes.main([str(saved / "good.keras"), "--input", "12by12"])
     assert exit_info.value.code == 2
-    assert "expected HxW or HxWxC with positive integers, e.g. 197x233; got '12by12'" in (
+    assert "with positive integers, e.g. 197x233 or 197x233x189; got '12by12'" in (
         capsys.readouterr().err
     )
 

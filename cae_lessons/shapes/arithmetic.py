@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from cae_lessons.receptive import AxisStep
-from cae_lessons.shapes.specs import _WINDOWS, AXES, LayerSpec, Pair, _is_int, _pair
+from cae_lessons.shapes.specs import _WINDOWS, AXIS_NAMES, LayerSpec, _is_int, _pair
 
 _SEARCH_LIMIT = 4096
 
@@ -17,8 +17,9 @@ def _raw_axis_size(spec: LayerSpec, axis: int, n: int, origin: int | None = None
     ``n`` may be an int or an int64 array of sizes (the result is then an array). ``origin`` is
     the model input's size along the axis, which ``'crop_to_input'`` crops back to.
     """
-    k, s = spec.kernel_size[axis], spec.strides[axis]
-    dilated = spec.dilation_rate[axis] * (k - 1) + 1
+    if spec.kind in _WINDOWS or spec.kind == "conv_transpose":
+        k, s = spec.kernel_size[axis], spec.strides[axis]
+        dilated = spec.dilation_rate[axis] * (k - 1) + 1
     if spec.kind in _WINDOWS:
         if spec.padding == "same":
             return -(-n // s)
@@ -51,9 +52,10 @@ def _axis_size(spec: LayerSpec, axis: int, n: int, origin: int | None = None) ->
     out = _raw_axis_size(spec, axis, n, origin)
     if out is not None and out > 0:
         return out
+    name = AXIS_NAMES[spec.rank][axis]
     if out is None:
         raise ValueError(
-            f"{spec.describe()} fails for every input {AXES[axis]}: with an even kernel and "
+            f"{spec.describe()} fails for every input {name}: with an even kernel and "
             f"output_padding=0 TensorFlow cannot map a 'same' transposed convolution back to its "
             f"input. Use output_padding=None (or 1), an odd kernel_size or padding='valid'."
         )
@@ -66,34 +68,32 @@ def _axis_size(spec: LayerSpec, axis: int, n: int, origin: int | None = None) ->
         None,
     )
     hint = (
-        f"The smallest input {AXES[axis]} that works is {smallest}"
+        f"The smallest input {name} that works is {smallest}"
         if smallest
-        else f"No input {AXES[axis]} below {_SEARCH_LIMIT} works"
+        else f"No input {name} below {_SEARCH_LIMIT} works"
     )
     remedy = "smaller cropping" if spec.kind == "crop" else "padding='same' or a smaller window"
     raise ValueError(
-        f"{spec.describe()} cannot take an input {AXES[axis]} of {n}: the output would be {out} "
+        f"{spec.describe()} cannot take an input {name} of {n}: the output would be {out} "
         f"(zero or negative). {hint}; use a larger input, {remedy}."
     )
 
 
-def _as_size(size) -> tuple[Pair, bool]:
-    if _is_int(size):
-        return _pair(size, "size"), True
-    if isinstance(size, tuple | list) and len(size) == 2:
-        return _pair(size, "size"), False
-    raise TypeError(
-        f"size must be an int or an (H, W) tuple of ints, got {type(size).__name__} {size!r}."
-    )
-
-
-def _output_size(spec: LayerSpec, size):
-    pair, scalar = _as_size(size)
-    out = tuple(_axis_size(spec, axis, n) for axis, n in enumerate(pair))
+def _output_size(input_size, kind: str, **arguments):
+    """The output size of one 2-D layer of ``kind`` for an int or an ``(H, W)`` size."""
+    scalar = _is_int(input_size)
+    if not scalar and not (isinstance(input_size, tuple | list) and len(input_size) == 2):
+        raise TypeError(
+            f"size must be an int or an (H, W) tuple of ints, got {type(input_size).__name__} "
+            f"{input_size!r}."
+        )
+    spec = LayerSpec(kind, **arguments)
+    sizes = _pair(input_size, "size")
+    out = tuple(_axis_size(spec, axis, n) for axis, n in enumerate(sizes))
     if scalar and out[0] != out[1]:
         raise ValueError(
-            f"{spec.describe()} gives {out} for a square input of {size}: its arguments differ "
-            f"between height and width, so pass an (H, W) size such as {pair}."
+            f"{spec.describe()} gives {out} for a square input of {input_size}: its arguments "
+            f"differ between height and width, so pass an (H, W) size such as {sizes}."
         )
     return out[0] if scalar else out
 
@@ -134,14 +134,14 @@ def conv_output_size(size, kernel_size, strides=1, padding="valid", dilation_rat
     ValueError: Conv2D(kernel_size=(3, 3), ...) cannot take an input height of 2: the output
     would be 0 (zero or negative). The smallest input height that works is 3; ...
     """
-    spec = LayerSpec(
+    return _output_size(
+        size,
         "conv",
         kernel_size=kernel_size,
         strides=strides,
         padding=padding,
         dilation_rate=dilation_rate,
     )
-    return _output_size(spec, size)
 
 
 def pool_output_size(size, pool_size, strides=None, padding="valid"):
@@ -170,9 +170,7 @@ def pool_output_size(size, pool_size, strides=None, padding="valid"):
     >>> pool_output_size((129, 128), 2)
     (64, 64)
     """
-    return _output_size(
-        LayerSpec("max_pool", kernel_size=pool_size, strides=strides, padding=padding), size
-    )
+    return _output_size(size, "max_pool", kernel_size=pool_size, strides=strides, padding=padding)
 
 
 def upsample_output_size(size, size_factor):
@@ -196,7 +194,7 @@ def upsample_output_size(size, size_factor):
     >>> upsample_output_size((64, 64), (2, 3))
     (128, 192)
     """
-    return _output_size(LayerSpec("upsample", size=size_factor), size)
+    return _output_size(size, "upsample", size=size_factor)
 
 
 def conv_transpose_output_size(
@@ -235,7 +233,8 @@ def conv_transpose_output_size(
     >>> conv_transpose_output_size(65, 3, strides=2, padding="same", output_padding=0)
     129
     """
-    spec = LayerSpec(
+    return _output_size(
+        size,
         "conv_transpose",
         kernel_size=kernel_size,
         strides=strides,
@@ -243,7 +242,6 @@ def conv_transpose_output_size(
         output_padding=output_padding,
         dilation_rate=dilation_rate,
     )
-    return _output_size(spec, size)
 
 
 def crop_output_size(size, cropping):
@@ -267,7 +265,7 @@ def crop_output_size(size, cropping):
     >>> crop_output_size((130, 131), ((1, 1), (2, 1)))
     (128, 128)
     """
-    return _output_size(LayerSpec("crop", margins=cropping), size)
+    return _output_size(size, "crop", margins=cropping)
 
 
 def pad_output_size(size, padding):
@@ -291,7 +289,7 @@ def pad_output_size(size, padding):
     >>> pad_output_size((127, 126), ((0, 1), (1, 1)))
     (128, 128)
     """
-    return _output_size(LayerSpec("zero_pad", margins=padding), size)
+    return _output_size(size, "zero_pad", margins=padding)
 
 
 def output_padding_for(size, kernel_size, strides, padding="valid"):
@@ -407,7 +405,7 @@ def transpose_overlap(size, kernel_size, strides, padding="valid", output_paddin
         padding=padding,
         output_padding=output_padding,
     )
-    n_out = _output_size(spec, size)
+    n_out = _axis_size(spec, 0, size)
     k, s = spec.kernel_size[0], spec.strides[0]
     before = _axis_step(spec, 0, size, n_out).offset
     counts = [0] * n_out
@@ -425,8 +423,8 @@ def _axis_step(spec: LayerSpec, axis: int, n_in: int, n_out: int) -> AxisStep:
         return AxisStep("resize", n_in, n_out, interpolation=spec.interpolation)
     if spec.kind in ("crop", "zero_pad", "pad_to_multiple", "crop_to_input", "neutral"):
         # PadToMultiple and CropToInput pad and crop at the bottom and right: no offset.
-        offset = {"crop": -spec.margins[axis][0], "zero_pad": spec.margins[axis][0]}
-        return AxisStep("window", n_in, n_out, offset=offset.get(spec.kind, 0))
+        offset = {"crop": -1, "zero_pad": 1}.get(spec.kind, 0)
+        return AxisStep("window", n_in, n_out, offset=offset and offset * spec.margins[axis][0])
     k, s, d = spec.kernel_size[axis], spec.strides[axis], spec.dilation_rate[axis]
     dilated = d * (k - 1) + 1
     before = 0

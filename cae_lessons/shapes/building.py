@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from cae_lessons.shapes.fitting import fit_layers
 from cae_lessons.shapes.graph import is_chain, wiring
 from cae_lessons.shapes.reading import _as_specs
-from cae_lessons.shapes.specs import _POOLS, LayerSpec
+from cae_lessons.shapes.specs import _POOLS, LayerSpec, keras_name
 
 
 def build_model(
@@ -31,7 +31,7 @@ def build_model(
     ----------
     layers : sequence of LayerSpec or dict
     input_shape : tuple of int
-        ``(H, W, C)``.
+        ``(H, W, C)``; ``(D, H, W, C)`` for 3-D layers, ``(L, C)`` for 1-D.
     activation, output_activation : str, optional
         Keras activation names.
     name : str, optional
@@ -58,7 +58,7 @@ def build_model(
         return output_activation if convs and index == convs[-1] else activation
 
     if is_chain(wires):  # a chain is a Sequential model
-        built, channels = [], shape[2]
+        built, channels = [], shape[-1]
         for index, spec in enumerate(specs):
             label = spec.name or f"{spec.kind}_{index}"
             built.append(_keras_layer(keras.layers, spec, label, channels, activation_of(index)))
@@ -85,10 +85,9 @@ def build_model(
 def _keras_layer(layers, spec: LayerSpec, name: str, channels: int, activation=None):
     window = {"strides": spec.strides, "padding": spec.padding, "name": name}
     if spec.kind in _POOLS:
-        pool = layers.MaxPooling2D if spec.kind == "max_pool" else layers.AveragePooling2D
-        return pool(spec.kernel_size, **window)
+        return getattr(layers, keras_name(spec.kind, spec.rank))(spec.kernel_size, **window)
     if spec.kind in ("conv", "conv_transpose"):
-        conv = layers.Conv2D if spec.kind == "conv" else layers.Conv2DTranspose
+        conv = getattr(layers, keras_name(spec.kind, spec.rank))
         extra = {"output_padding": spec.output_padding} if spec.kind == "conv_transpose" else {}
         filters = spec.filters or channels
         return conv(
@@ -100,12 +99,16 @@ def _keras_layer(layers, spec: LayerSpec, name: str, channels: int, activation=N
             **extra,
         )
     if spec.kind == "upsample":
+        if spec.rank == 1:  # UpSampling1D and 3D have no interpolation argument
+            return layers.UpSampling1D(spec.size[0], name=name)
+        if spec.rank == 3:
+            return layers.UpSampling3D(spec.size, name=name)
         return layers.UpSampling2D(spec.size, interpolation=spec.interpolation, name=name)
     if spec.kind == "resize":
         return layers.Resizing(*spec.target, interpolation=spec.interpolation, name=name)
     if spec.kind in ("crop", "zero_pad"):
-        margin = layers.Cropping2D if spec.kind == "crop" else layers.ZeroPadding2D
-        return margin(spec.margins, name=name)
+        margins = spec.margins[0] if spec.rank == 1 else spec.margins  # 1-D: (before, after)
+        return getattr(layers, keras_name(spec.kind, spec.rank))(margins, name=name)
     if spec.kind == "pad_to_multiple":
         return fit_layers()[0](spec.multiple, name=name)
     if spec.kind == "crop_to_input":

@@ -1,4 +1,5 @@
-"""The command line, ``cae-shapes model.keras --input HxW``: the trace and the diagnosis."""
+"""The command line, ``cae-shapes model.keras --input HxW`` (``DxHxW`` for a 3-D model): the
+trace and the diagnosis."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ def _parse_input(text: str) -> tuple[int, ...]:
         shape = tuple(int(v) for v in text.lower().split("x"))
     except ValueError:
         shape = ()
-    if len(shape) not in (2, 3) or min(shape) < 1:
+    if not 1 <= len(shape) <= 4 or min(shape) < 1:
         raise argparse.ArgumentTypeError(
-            f"expected HxW or HxWxC with positive integers, e.g. 197x233; got {text!r}"
+            "expected HxW or HxWxC (DxHxW or DxHxWxC for a 3-D model) with positive integers, "
+            f"e.g. 197x233 or 197x233x189; got {text!r}"
         )
     return shape
 
@@ -38,7 +40,11 @@ def main(argv=None) -> int:
         description="Trace the shapes of a saved Keras autoencoder and diagnose size mismatches.",
     )
     parser.add_argument("model", help="path to a .keras file")
-    parser.add_argument("--input", type=_parse_input, help="input size HxW or HxWxC, e.g. 197x233")
+    parser.add_argument(
+        "--input",
+        type=_parse_input,
+        help="input size HxW or HxWxC (DxHxW for a 3-D model), e.g. 197x233 or 197x233x189",
+    )
     args = parser.parse_args(argv)
 
     def fail(message: str) -> int:

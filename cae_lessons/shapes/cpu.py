@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cae_lessons.shapes.reading import _as_specs
+from cae_lessons.shapes.specs import AXIS_NAMES
 
 
 def cpu_kernel_problems(model_or_layers, input_shape=None) -> tuple[str, ...]:
@@ -44,7 +45,7 @@ def cpu_kernel_problems(model_or_layers, input_shape=None) -> tuple[str, ...]:
     for spec in specs:
         if spec.kind not in ("conv", "conv_transpose"):
             continue
-        for axis, label in enumerate(("height", "width")):
+        for axis, label in enumerate(AXIS_NAMES[spec.rank]):
             extent = spec.dilation_rate[axis] * (spec.kernel_size[axis] - 1) + 1
             if extent == 1 and spec.strides[axis] > 1:
                 problems.append(

@@ -6,24 +6,24 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from cae_lessons.shapes.arithmetic import _output_size
+from cae_lessons.shapes.arithmetic import _axis_size
 from cae_lessons.shapes.building import _keras_layer
 from cae_lessons.shapes.cpu import check_cpu_kernels
-from cae_lessons.shapes.reading import _as_specs
-from cae_lessons.shapes.specs import _WINDOWS, KERAS_NAMES, LayerSpec, _both
+from cae_lessons.shapes.reading import _ranked_specs
+from cae_lessons.shapes.specs import _WINDOWS, LayerSpec, _both, keras_name
 
 
 def _short_label(spec: LayerSpec) -> str:
     """A layer in a few characters, e.g. ``'Conv2D k3 s2 same'`` or ``'UpSampling2D ×2'``."""
     if spec.kind == "upsample":
-        return f"UpSampling2D ×{_both(*spec.size)}"
+        return f"{keras_name(spec.kind, spec.rank)} ×{_both(*spec.size)}"
     if spec.kind not in _WINDOWS and spec.kind != "conv_transpose":
         return spec.describe()
     label = (
-        f"{KERAS_NAMES[spec.kind]} k{_both(*spec.kernel_size)} s{_both(*spec.strides)} "
+        f"{keras_name(spec.kind, spec.rank)} k{_both(*spec.kernel_size)} s{_both(*spec.strides)} "
         f"{spec.padding}"
     )
-    if spec.dilation_rate != (1, 1):
+    if max(spec.dilation_rate) > 1:
         label += f" d{_both(*spec.dilation_rate)}"
     if spec.output_padding is not None:
         label += f" op{_both(*spec.output_padding)}"
@@ -181,7 +181,12 @@ def check_sizes_against_keras(
     """
     import keras
 
-    specs, _ = _as_specs(layers, (1, 1, 1))
+    specs = _ranked_specs(layers)
+    if specs and specs[0].rank != 2:
+        raise ValueError(
+            f"check_sizes_against_keras compares 2-D layers on square images; got "
+            f"{specs[0].rank}-D layers ({specs[0].describe()})."
+        )
     check_cpu_kernels(specs, (1, 1, 1))
     if not sizes or not all(
         isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes
@@ -206,7 +211,7 @@ def check_sizes_against_keras(
         row_formula, row_keras = [], []
         for n in sizes:
             try:
-                row_formula.append(_output_size(spec, n))
+                row_formula.append(_axis_size(spec, 0, n))
             except ValueError:
                 row_formula.append(None)
             row_keras.append(_keras_height(layer, n))

@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from cae_lessons.shapes.graph import INPUT, axis_sizes, output_channels, output_size, wiring
-from cae_lessons.shapes.reading import _as_specs
+from cae_lessons.shapes.reading import _as_specs, _ranked_specs
 from cae_lessons.shapes.solving import WIDTH, InputSizes, input_sizes
-from cae_lessons.shapes.specs import _POOLS, _WINDOWS, LayerSpec, _both, _hw, _hwc, _pair
+from cae_lessons.shapes.specs import _POOLS, _WINDOWS, LayerSpec, _both, _joined, _pair
 from cae_lessons.shapes.tracing import ShapeTrace, _is_down, _is_up, trace
 
 
@@ -23,12 +23,13 @@ def _round_trips(specs: Sequence[LayerSpec], input_shape) -> bool:
     """Re-trace the shapes (not the receptive fields): does the output equal the input?"""
     wires = wiring(specs)
     return all(
-        output_size(specs, wires, axis, n) == n for axis, n in enumerate(input_shape[:2])
-    ) and (output_channels(specs, wires, input_shape[2]) == input_shape[2])
+        output_size(specs, wires, axis, n) == n for axis, n in enumerate(input_shape[:-1])
+    ) and (output_channels(specs, wires, input_shape[-1]) == input_shape[-1])
 
 
 def compatible_sizes(model_or_layers, lo: int, hi: int) -> tuple[int, ...]:
-    """Square input sizes ``n`` in ``[lo, hi]`` for which an ``n × n`` input round-trips.
+    """Square input sizes ``n`` in ``[lo, hi]`` for which an ``n × n`` input round-trips
+    (``n × n × n`` for 3-D layers).
 
     Used by ch. 3 and ch. 4 ("which MRI sizes does this autoencoder accept?").
 
@@ -49,7 +50,7 @@ def compatible_sizes(model_or_layers, lo: int, hi: int) -> tuple[int, ...]:
     >>> compatible_sizes(layers, 125, 132)
     (126, 128, 130, 132)
     """
-    specs, _ = _as_specs(model_or_layers, (1, 1, 1))
+    specs = _ranked_specs(model_or_layers)
     lo, hi = _pair((lo, hi), "lo, hi")
     if lo > hi:
         raise ValueError(
@@ -59,7 +60,7 @@ def compatible_sizes(model_or_layers, lo: int, hi: int) -> tuple[int, ...]:
     n = np.arange(lo, hi + 1)
     wires = wiring(specs)
     works = np.ones(n.shape, bool)
-    for axis in (0, 1):
+    for axis in range(specs[0].rank if specs else 0):
         sizes, runs = axis_sizes(specs, wires, axis, n)
         works &= runs & (sizes[-1] == n)
     return tuple(n[works].tolist())
@@ -79,13 +80,13 @@ class Fix:
     layers : tuple of LayerSpec
         The changed layer list.
     input_shape : tuple of int
-        ``(H, W, C)`` the changed model round-trips at.
+        ``(H, W, C)`` the changed model round-trips at (``(D, H, W, C)`` in 3-D).
     """
 
     kind: str
     description: str
     layers: tuple[LayerSpec, ...]
-    input_shape: tuple[int, int, int]
+    input_shape: tuple[int, ...]
 
     def __repr__(self) -> str:
         return f"Fix({self.kind}: {self.description})"
@@ -140,9 +141,9 @@ class Diagnosis:
         trips = self.sizes is not None and all(a.round_trips.sizes_exist for a in self.sizes.axes)
         if self.ok or self.trace is None or trips:
             return ""
+        shapes = f"{_joined(self.trace.input_shape)} → {_joined(self.trace.output_shape)}"
         return (
-            f"It runs at this size: {_hwc(self.trace.input_shape)} → "
-            f"{_hwc(self.trace.output_shape)}; if that is what it is for (a segmentation head, a "
+            f"It runs at this size: {shapes}; if that is what it is for (a segmentation head, a "
             "valid U-Net), it needs no fix."
         )
 
@@ -185,30 +186,30 @@ def _input_size_fix(specs, shape, sizes: InputSizes) -> Fix | None:
     where none does and the model cannot run at this size, the nearest it runs at."""
     trips = [axis.round_trips for axis in sizes.axes]
     if not all(rule.sizes_exist for rule in trips):
-        if all(shape[axis] in sizes.axes[axis].runs for axis in (0, 1)):
+        if all(n in axis.runs for axis, n in zip(sizes.axes, shape[:-1], strict=True)):
             return None
         rules, what = [axis.runs for axis in sizes.axes], "runs at"
     else:
         rules, what = trips, "round-trips"
-    near = [rule.nearest(n) for rule, n in zip(rules, shape[:2], strict=True)]
+    near = [rule.nearest(n) for rule, n in zip(rules, shape[:-1], strict=True)]
     if any(below is None and above is None for below, above in near):
         return None
     chosen = tuple(
         below if above is None or (below is not None and n - below < above - n) else above
-        for (below, above), n in zip(near, shape[:2], strict=True)
+        for (below, above), n in zip(near, shape[:-1], strict=True)
     )
-    new = (*chosen, shape[2])
+    new = (*chosen, shape[-1])
     if what == "round-trips" and not _round_trips(specs, new):
         return None
     sides = [
-        f"{side} {_hw(tuple(b if b is not None else '-' for b in bounds))}"
+        f"{side} {_joined(tuple(b if b is not None else '-' for b in bounds))}"
         for side, bounds in (("below", [b for b, _ in near]), ("above", [a for _, a in near]))
         if None not in bounds
     ]
     return Fix(
         "input_size",
-        f"feed {_hw(new)} inputs instead of {_hw(shape)} (the nearest size it {what}; "
-        f"nearest {' and '.join(sides)}; pad or crop the images to it)",
+        f"feed {_joined(new[:-1])} inputs instead of {_joined(shape[:-1])} (the nearest size it "
+        f"{what}; nearest {' and '.join(sides)}; pad or crop the images to it)",
         specs,
         new,
     )
@@ -270,10 +271,7 @@ def _output_padding_fix(specs, shape) -> Fix | None:
     options = [
         [
             replace(specs[i], output_padding=p)
-            for p in (
-                None,
-                *itertools.product(range(specs[i].strides[0]), range(specs[i].strides[1])),
-            )
+            for p in (None, *itertools.product(*(range(s) for s in specs[i].strides)))
         ]
         for i in indices
     ]
@@ -296,8 +294,8 @@ def _margin_layers(kind: str, differences) -> list[LayerSpec]:
 
 
 def _crop_or_pad_fix(specs, shape, out) -> Fix | None:
-    extra = [max(o - i, 0) for o, i in zip(out[:2], shape[:2], strict=True)]
-    missing = [max(i - o, 0) for o, i in zip(out[:2], shape[:2], strict=True)]
+    extra = [max(o - i, 0) for o, i in zip(out[:-1], shape[:-1], strict=True)]
+    missing = [max(i - o, 0) for o, i in zip(out[:-1], shape[:-1], strict=True)]
     added = _margin_layers("crop", extra) + _margin_layers("zero_pad", missing)
     layers = (*specs, *added)
     if not added or not _round_trips(layers, shape):
@@ -319,20 +317,22 @@ def _fed_by(specs, name: str) -> tuple[LayerSpec, ...]:
 
 
 def _pad_to_multiple_fix(specs, shape) -> Fix | None:
-    factors = [math.prod(s.strides[axis] for s in specs if _is_down(s)) for axis in (0, 1)]
-    targets = [-(-n // f) * f for n, f in zip(shape[:2], factors, strict=True)]
-    differences = [t - n for t, n in zip(targets, shape[:2], strict=True)]
+    axes = range(len(shape) - 1)
+    factors = [math.prod(s.strides[axis] for s in specs if _is_down(s)) for axis in axes]
+    targets = [-(-n // f) * f for n, f in zip(shape[:-1], factors, strict=True)]
+    differences = [t - n for t, n in zip(targets, shape[:-1], strict=True)]
     if not any(differences):
         return None
-    padded = (*targets, shape[2])
+    padded = (*targets, shape[-1])
     front = _margin_layers("zero_pad", differences)
     layers = (*front, *_fed_by(specs, front[0].name), *_margin_layers("crop", differences))
     if not (_round_trips(specs, padded) and _round_trips(layers, shape)):
         return None
     return Fix(
         "pad_to_multiple",
-        f"pad the input to a multiple of {_both(*factors)} ({_hw(shape)} → {_hw(padded)}) with "
-        f"{layers[0].describe()} in front and crop it back with {layers[-1].describe()}",
+        f"pad the input to a multiple of {_both(*factors)} ({_joined(shape[:-1])} → "
+        f"{_joined(padded[:-1])}) with {layers[0].describe()} in front and crop it back with "
+        f"{layers[-1].describe()}",
         layers,
         shape,
     )
@@ -348,7 +348,8 @@ def diagnose(model_or_layers, input_shape=None) -> Diagnosis:
     ----------
     model_or_layers : keras.Model or sequence of layers / LayerSpec / dict
     input_shape : tuple of int, optional
-        ``(H, W)`` or ``(H, W, C)``; default: the model's own input shape.
+        ``(H, W)`` or ``(H, W, C)`` (``(D, H, W)`` or ``(D, H, W, C)`` for 3-D layers); default:
+        the model's own input shape.
 
     Returns
     -------
@@ -377,12 +378,15 @@ def diagnose(model_or_layers, input_shape=None) -> Diagnosis:
         problems, result = (str(error),), None
     else:
         problems = tuple(row.note for row in result.rows if row.loses)
-        if result.output_shape[:2] != shape[:2]:
-            problems += (f"the output is {_hw(result.output_shape)}, the input {_hw(shape)}",)
-        if result.output_shape[2] != shape[2]:
+        if result.output_shape[:-1] != shape[:-1]:
             problems += (
-                f"the output has {result.output_shape[2]} channels, the input {shape[2]}: "
-                f"give the last convolution filters={shape[2]}",
+                f"the output is {_joined(result.output_shape[:-1])}, the input "
+                f"{_joined(shape[:-1])}",
+            )
+        if result.output_shape[-1] != shape[-1]:
+            problems += (
+                f"the output has {result.output_shape[-1]} channels, the input {shape[-1]}: "
+                f"give the last convolution filters={shape[-1]}",
             )
     if result is not None and result.matches_input:
         return Diagnosis(ok=True, problems=(), fixes=(), trace=result)

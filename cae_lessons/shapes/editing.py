@@ -39,6 +39,8 @@ def _changes(original: tuple[LayerSpec, ...], fixed: tuple[LayerSpec, ...]) -> d
             for field, key in _CONFIG_KEYS.items()
             if getattr(new, field) != getattr(spec, field)
         }
+        if spec.rank == 1 and "size" in keys:  # UpSampling1D takes an int
+            keys["size"] = keys["size"][0]
         if "/" in spec.name:
             raise ValueError(
                 f"The fix changes {spec.name!r}, a layer inside a nested model; apply_fix edits "
@@ -93,11 +95,11 @@ def apply_fix(fix, model):
         inputs = x = keras.Input(shape)
         for i in added:
             if i < first:
-                x = _keras_layer(keras.layers, fix.layers[i], fix.layers[i].name, shape[2])(x)
+                x = _keras_layer(keras.layers, fix.layers[i], fix.layers[i].name, shape[-1])(x)
         x = _rebuilt(model, tuple(x.shape[1:]))(x)
         for i in added:
             if i > first:
-                x = _keras_layer(keras.layers, fix.layers[i], fix.layers[i].name, shape[2])(x)
+                x = _keras_layer(keras.layers, fix.layers[i], fix.layers[i].name, shape[-1])(x)
         return keras.Model(inputs, x, name=f"{model.name}_fixed")
     changes = _changes(original, fix.layers)
 

@@ -6,35 +6,60 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from cae_lessons.shapes.fitting import fit_layers
 from cae_lessons.shapes.graph import INPUT, is_chain
 from cae_lessons.shapes.specs import (
+    _ANY_RANK,
+    _PER_AXIS,
     _POOLS,
+    AXIS_NAMES,
     KERAS_NAMES,
     MERGE_LAYERS,
     MERGES,
     NEUTRAL_LAYERS,
+    RANKS,
     LayerSpec,
+    keras_name,
 )
+
+_SEPARABLE = {1: ("SeparableConv1D", "DepthwiseConv1D"), 2: ("SeparableConv2D", "DepthwiseConv2D")}
+"""Keras' separable and depthwise convolutions (there are no 3-D ones), read as convolutions."""
 
 
 @functools.cache
-def _keras_classes() -> tuple[tuple[str, type], ...]:
-    """``(kind, class)`` for every layer trace reads; subclasses count as their base."""
+def _keras_classes() -> tuple[tuple[str, int | None, type], ...]:
+    """``(kind, rank, class)`` for every layer trace reads; subclasses count as their base.
+    ``rank`` is ``None`` for layers of any rank (merges, activations, ...)."""
     import keras
 
     pad_to_multiple, crop_to_input = fit_layers()
     ours = {"pad_to_multiple": pad_to_multiple, "crop_to_input": crop_to_input}
-    classes = [("input", keras.layers.InputLayer)]
+    classes: list[tuple[str, int | None, type]] = [("input", None, keras.layers.InputLayer)]
+    for kind, name in KERAS_NAMES.items():
+        if kind in ours:
+            classes.append((kind, None if kind == "crop_to_input" else 2, ours[kind]))
+        elif "2D" not in name:  # Resizing
+            classes.append((kind, 2, getattr(keras.layers, name)))
+        else:
+            classes += [(kind, r, getattr(keras.layers, keras_name(kind, r))) for r in RANKS]
     classes += [
-        (kind, ours.get(kind) or getattr(keras.layers, name)) for kind, name in KERAS_NAMES.items()
+        ("conv", rank, getattr(keras.layers, name))
+        for rank, names in _SEPARABLE.items()
+        for name in names
     ]
-    classes += [("conv", keras.layers.SeparableConv2D), ("conv", keras.layers.DepthwiseConv2D)]
-    classes += [(kind, getattr(keras.layers, name)) for name, kind in MERGE_LAYERS.items()]
-    classes += [("neutral", getattr(keras.layers, name)) for name in NEUTRAL_LAYERS]
+    classes += [(kind, None, getattr(keras.layers, name)) for name, kind in MERGE_LAYERS.items()]
+    classes += [("neutral", None, getattr(keras.layers, name)) for name in NEUTRAL_LAYERS]
     return tuple(classes)
+
+
+def _kind_and_rank(layer) -> tuple[str | None, int | None]:
+    # Conv2DTranspose is not a Conv2D in Keras 3, so the first match is the only one.
+    return next(
+        ((kind, rank) for kind, rank, cls in _keras_classes() if isinstance(layer, cls)),
+        (None, None),
+    )
 
 
 def layer_kind(layer) -> str | None:
@@ -51,8 +76,7 @@ def layer_kind(layer) -> str | None:
     >>> layer_kind(MyConv(4, 3)), layer_kind(keras.layers.ReLU()), layer_kind(keras.layers.Dense(2))
     ('conv', 'neutral', None)
     """
-    # Conv2DTranspose is not a Conv2D in Keras 3, so the first match is the only one.
-    return next((kind for kind, cls in _keras_classes() if isinstance(layer, cls)), None)
+    return _kind_and_rank(layer)[0]
 
 
 def data_format(model_or_layers) -> str:
@@ -94,12 +118,18 @@ def data_format(model_or_layers) -> str:
 
 def _spec_from_keras(layer) -> LayerSpec | None:
     """LayerSpec of a Keras layer, ``None`` for an InputLayer; ValueError for unknown layers."""
-    kind = layer_kind(layer)
+    kind, rank = _kind_and_rank(layer)
     config = layer.get_config()
     if kind == "input":
         return None
     if kind == "neutral":
         return LayerSpec("neutral", name=layer.name)
+    if config.get("padding") == "causal":
+        raise ValueError(
+            f"{layer.name!r} ({type(layer).__name__}) has padding='causal'; trace reads 'valid' "
+            "and 'same' only. Trace a LayerSpec list with padding='same' for its sizes (causal "
+            "padding gives the same sizes but shifts the receptive field)."
+        )
     if kind == "resize":
         interpolation = config["interpolation"]
         if config["crop_to_aspect_ratio"] or config["pad_to_aspect_ratio"]:
@@ -107,12 +137,12 @@ def _spec_from_keras(layer) -> LayerSpec | None:
         target = (config["height"], config["width"])
         return LayerSpec(kind, name=layer.name, target=target, interpolation=interpolation)
     if kind in ("crop", "zero_pad"):
+        margins = config["cropping" if kind == "crop" else "padding"]
+        return LayerSpec(kind, name=layer.name, margins=margins, rank=rank)
+    if kind == "upsample":  # UpSampling1D and 3D have no interpolation argument
+        interpolation = config.get("interpolation", "nearest")
         return LayerSpec(
-            kind, name=layer.name, margins=config["cropping" if kind == "crop" else "padding"]
-        )
-    if kind == "upsample":
-        return LayerSpec(
-            kind, name=layer.name, size=config["size"], interpolation=config["interpolation"]
+            kind, name=layer.name, size=config["size"], interpolation=interpolation, rank=rank
         )
     if kind == "pad_to_multiple":
         return LayerSpec(kind, name=layer.name, multiple=config["multiple"])
@@ -134,7 +164,7 @@ def _spec_from_keras(layer) -> LayerSpec | None:
         args.update(dilation_rate=config["dilation_rate"], filters=config.get("filters"))
     if kind == "conv_transpose":
         args["output_padding"] = config["output_padding"]
-    return LayerSpec(kind, name=layer.name, **args)
+    return LayerSpec(kind, name=layer.name, rank=rank, **args)
 
 
 _BINARY_OPS = frozenset(
@@ -217,7 +247,7 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
             f"{len(model.outputs)} output(s) {[tuple(t.shape) for t in model.outputs]}. Trace "
             "each path from an input to an output as a list of its layers."
         )
-    channel_axes = (1, -3) if data_format(model) == "channels_first" else (-1, 3)
+    channels_first = data_format(model) == "channels_first"
     calls: list[tuple[object, str, str, tuple[int, ...]]] = []
     seen: dict[tuple[int, int], int] = {}  # (id(tensor), id(scope)) -> index
     counts: dict[int, int] = {}
@@ -248,6 +278,8 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
                 kind = layer_kind(operation) or "unknown"
             else:
                 kind = _op_kind(operation, node, what)
+            ndim = len(node.input_tensors[0].shape)
+            channel_axes = (1, 1 - ndim) if channels_first else (-1, ndim - 1)
             if kind == "concatenate" and operation.axis not in channel_axes:
                 raise ValueError(
                     f"trace reads concatenations along the channel axis only; {what} in "
@@ -324,11 +356,28 @@ def _refuse_unknown(unknown) -> None:
     )
 
 
-def _as_specs(model_or_layers, input_shape) -> tuple[tuple[LayerSpec, ...], tuple[int, int, int]]:
-    """Layer specs and the ``(H, W, C)`` input shape of a model, a layer list or a spec list."""
+def _as_specs(model_or_layers, input_shape) -> tuple[tuple[LayerSpec, ...], tuple[int, ...]]:
+    """Layer specs, all of one rank, and the ``(*spatial, C)`` input shape of a model, a layer
+    list or a spec list (``(H, W, C)`` for a 2-D model)."""
+    specs = _specs(model_or_layers)
+    rank = _rank(specs)
+    layers = getattr(model_or_layers, "layers", model_or_layers)
+    shape = _input_shape(model_or_layers, layers, input_shape, rank)
+    return _with_rank(specs, len(shape) - 1), shape
+
+
+def _ranked_specs(model_or_layers) -> tuple[LayerSpec, ...]:
+    """The layer specs, all of one rank (2 when no layer has a rank of its own), for the
+    functions that need no input shape."""
+    specs = _specs(model_or_layers)
+    return _with_rank(specs, _rank(specs) or 2)
+
+
+def _specs(model_or_layers) -> tuple[LayerSpec, ...]:
+    """The layer specs of a model, a layer list or a spec list (:func:`_as_specs` without the
+    input shape; merges and shape-neutral layers may still have another rank than the rest)."""
     if hasattr(model_or_layers, "layers") and hasattr(model_or_layers, "get_config"):
-        specs = _specs_of_model(model_or_layers)  # a Keras model: the graph of its calls
-        return specs, _input_shape(model_or_layers, model_or_layers.layers, input_shape)
+        return _specs_of_model(model_or_layers)  # a Keras model: the graph of its calls
     layers = getattr(model_or_layers, "layers", model_or_layers)
     if isinstance(layers, str | bytes) or not isinstance(layers, Sequence):
         raise TypeError(
@@ -361,33 +410,76 @@ def _as_specs(model_or_layers, input_shape) -> tuple[tuple[LayerSpec, ...], tupl
                 f"Layer entries must be Keras layers, LayerSpec or dicts, got "
                 f"{type(item).__name__} {item!r}."
             )
-    return tuple(specs), _input_shape(model_or_layers, layers, input_shape)
+    return tuple(specs)
 
 
-def _input_shape(model, layers, input_shape) -> tuple[int, int, int]:
+def _rank(specs: Sequence[LayerSpec]) -> int | None:
+    """The spatial rank of the layers that have one; None if none has; a mix is refused."""
+    first: dict[int, LayerSpec] = {}
+    for spec in specs:
+        if spec.kind not in _ANY_RANK:
+            first.setdefault(spec.rank, spec)
+    if len(first) > 1:
+        mix = " and ".join(f"{spec.describe()} is {rank}-D" for rank, spec in sorted(first.items()))
+        raise ValueError(
+            f"The layers mix spatial ranks: {mix}; trace reads models of one rank (1-D, 2-D or "
+            "3-D). Use layers of one rank throughout."
+        )
+    return next(iter(first), None)
+
+
+_DEFAULTS = {f.name: f.default for f in fields(LayerSpec) if f.name in _PER_AXIS}
+
+
+def _with_rank(specs: Sequence[LayerSpec], rank: int) -> tuple[LayerSpec, ...]:
+    """The specs, with merges and shape-neutral layers given ``rank`` like the rest."""
+    return tuple(
+        replace(spec, rank=rank, **_DEFAULTS)
+        if spec.kind in _ANY_RANK and spec.rank != rank
+        else spec
+        for spec in specs
+    )
+
+
+def _input_shape(model, layers, input_shape, rank: int | None) -> tuple[int, ...]:
     declared = None
     if getattr(model, "inputs", None):
         declared = tuple(model.inputs[0].shape[1:])
     elif layers and hasattr(layers[0], "get_config") and layer_kind(layers[0]) == "input":
         declared = tuple(layers[0].get_config()["batch_shape"][1:])
-    if declared is not None and len(declared) == 3 and data_format(layers) == "channels_first":
-        declared = (*declared[1:], declared[0])  # (C, H, W) read as (H, W, C)
+    if declared is not None and data_format(layers) == "channels_first":
+        declared = (*declared[1:], declared[0])  # (C, *spatial) read as (*spatial, C)
+    if rank is None:  # no layer with a rank of its own: a Keras input's, else (H, W[, C])
+        if declared is not None and len(declared) - 1 in RANKS:
+            rank = len(declared) - 1
+        else:
+            rank = 3 if input_shape is not None and len(input_shape) == 4 else 2
+    names = AXIS_NAMES[rank]
+    letters = ", ".join(name[0].upper() for name in names)
+    example = {1: (1000,), 2: (197, 233), 3: (197, 233, 189)}[rank]
+    if declared is not None and len(declared) != rank + 1:
+        raise ValueError(
+            f"The model's input is {declared}, but its layers are {rank}-D and take "
+            f"({letters}, C) inputs; give it an input of {rank + 1} axes, e.g. "
+            f"keras.Input(({'None, ' * rank}1))."
+        )
     shape = declared if input_shape is None else tuple(input_shape)
     if shape is None:
         raise ValueError(
-            "The input shape is unknown: pass input_shape=(H, W) or (H, W, C), e.g. "
-            "trace(layers, input_shape=(128, 128, 1))."
+            f"The input shape is unknown: pass input_shape=({letters}) or ({letters}, C), e.g. "
+            f"trace(layers, input_shape={(*example, 1)})."
         )
-    if len(shape) == 2:
+    if len(shape) == rank:
         shape = (*shape, declared[-1] if declared and declared[-1] else 1)
     if (
-        len(shape) != 3
+        len(shape) != rank + 1
         or not all(isinstance(v, int) and not isinstance(v, bool) for v in shape)
         or min(shape) < 1
     ):
         raise ValueError(
-            f"input_shape must be (H, W) or (H, W, C) with positive ints, got {shape}. "
-            "A model built with keras.Input((None, None, 1)) needs input_shape=(H, W), e.g. "
-            "trace(model, input_shape=(197, 233)); on the command line, --input 197x233."
+            f"input_shape must be ({letters}) or ({letters}, C) with positive ints, got "
+            f"{shape}. A model built with keras.Input(({'None, ' * rank}1)) needs "
+            f"input_shape=({letters}), e.g. trace(model, input_shape={example}); on the command "
+            f"line, --input {'x'.join(map(str, example))}."
         )
     return shape

@@ -22,8 +22,8 @@ import numpy as np
 
 from cae_lessons.shapes.arithmetic import _SEARCH_LIMIT
 from cae_lessons.shapes.graph import axis_sizes, growth, wiring
-from cae_lessons.shapes.reading import _as_specs
-from cae_lessons.shapes.specs import AXES, MERGES, LayerSpec
+from cae_lessons.shapes.reading import _ranked_specs
+from cae_lessons.shapes.specs import AXIS_NAMES, MERGES, LayerSpec, _listed
 
 WIDTH = 88
 """Characters per line of the text that ``InputSizes`` and ``Diagnosis`` print: what a code
@@ -117,7 +117,7 @@ class AxisSizes:
     Attributes
     ----------
     axis : str
-        ``'height'`` or ``'width'``.
+        ``'height'``, ``'width'``, ``'depth'`` (3-D) or ``'length'`` (1-D).
     runs : SizeRule
         Sizes at which Keras runs the model: no size becomes zero, every merge's inputs agree.
     round_trips : SizeRule
@@ -135,14 +135,22 @@ class AxisSizes:
 
 @dataclass(frozen=True)
 class InputSizes:
-    """Per axis, the input sizes a model runs at and round-trips at (:func:`input_sizes`)."""
+    """Per axis, the input sizes a model runs at and round-trips at (:func:`input_sizes`).
 
-    height: AxisSizes
-    width: AxisSizes
+    Attributes
+    ----------
+    axes : tuple of AxisSizes
+        One per spatial axis, in order; each is also an attribute named after its axis
+        (``sizes.height``, ``sizes.depth``).
+    """
 
-    @property
-    def axes(self) -> tuple[AxisSizes, AxisSizes]:
-        return (self.height, self.width)
+    axes: tuple[AxisSizes, ...]
+
+    def __getattr__(self, name: str) -> AxisSizes:
+        for axis in self.__dict__.get("axes", ()):
+            if axis.axis == name:
+                return axis
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _lines(self) -> list[tuple[str, str, str, str]]:
         return [(a.axis, str(a.runs), a.mapping, str(a.round_trips)) for a in self.axes]
@@ -150,8 +158,9 @@ class InputSizes:
     def sentences(self) -> list[str]:
         """One sentence per axis, or one for both when they agree."""
         lines = self._lines()
-        if lines[0][1:] == lines[1][1:]:
-            lines = [("height and width", *lines[0][1:])]
+        if len(lines) > 1 and len({line[1:] for line in lines}) == 1:
+            names = [line[0] for line in lines]
+            lines = [(_listed(names), *lines[0][1:])]
         return [
             f"{axis}: runs for {runs}{f' ({mapping})' if mapping else ''}; round-trips for {trips}"
             for axis, runs, mapping, trips in lines
@@ -272,7 +281,8 @@ def _axis(specs: Sequence[LayerSpec], wires, axis: int, limit: int) -> AxisSizes
     trip_rule = _rule(
         trips, n, trip_period, trips_proved, reason or "the output grows at another rate"
     )
-    return AxisSizes(AXES[axis], run_rule, trip_rule, _mapping(out, runs, n, rules[-1]))
+    name = AXIS_NAMES[specs[0].rank][axis]
+    return AxisSizes(name, run_rule, trip_rule, _mapping(out, runs, n, rules[-1]))
 
 
 def input_sizes(model_or_layers, *, limit: int = _SEARCH_LIMIT) -> InputSizes:
@@ -310,6 +320,8 @@ def input_sizes(model_or_layers, *, limit: int = _SEARCH_LIMIT) -> InputSizes:
     """
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 8:
         raise ValueError(f"limit must be an int >= 8, got {limit!r}.")
-    specs, _ = _as_specs(model_or_layers, (1, 1, 1))
+    specs = _ranked_specs(model_or_layers)
+    if not specs:
+        raise ValueError("input_sizes needs at least one layer besides the input; got none.")
     wires = wiring(specs)
-    return InputSizes(*(_axis(specs, wires, axis, limit) for axis in (0, 1)))
+    return InputSizes(tuple(_axis(specs, wires, axis, limit) for axis in range(specs[0].rank)))

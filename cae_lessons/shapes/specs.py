@@ -1,9 +1,10 @@
-"""LayerSpec: one layer's shape-relevant arguments, spelled as Keras spells them, and the
-argument coercion behind it (ints, NumPy integers and lists, as Keras accepts them)."""
+"""LayerSpec: one layer's shape-relevant arguments, spelled as Keras spells them, in 1, 2 or 3
+spatial dimensions, and the argument coercion behind it (ints, NumPy integers and lists, as Keras
+accepts them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -48,14 +49,16 @@ MERGE_LAYERS = {
     "Concatenate": "concatenate",
 }
 """Keras' merging layers by kind: ``'elementwise'`` needs equal sizes (or 1, broadcast);
-``'concatenate'`` (on the channel axis) equal heights and widths. The same names in
+``'concatenate'`` (on the channel axis) equal sizes along every spatial axis. The same names in
 ``keras.ops`` (``a + b`` is ``ops.add``) are read as the same kinds."""
 MERGES = ("elementwise", "concatenate")
 NEUTRAL_LAYERS = (
     "Activation",
     "BatchNormalization",
     "Dropout",
+    "SpatialDropout1D",
     "SpatialDropout2D",
+    "SpatialDropout3D",
     "GaussianNoise",
     "GaussianDropout",
     "LayerNormalization",
@@ -94,13 +97,32 @@ INTERPOLATIONS = (
 )
 """What ``UpSampling2D`` and ``Resizing`` accept (a model read from Keras may add a note)."""
 
-AXES = ("height", "width")
+AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+"""The spatial axes of a 1-D, 2-D and 3-D layer, as this package names them in messages."""
+AXES = AXIS_NAMES[2]
+RANKS = tuple(AXIS_NAMES)
+
+_ANY_RANK = ("neutral", "crop_to_input", *MERGES)
+"""Kinds without per-axis arguments: they take the rank of the layers around them."""
+_RANK_2_ONLY = {"resize": "Resizing", "pad_to_multiple": "PadToMultiple"}
+_PER_AXIS = (
+    "kernel_size",
+    "strides",
+    "dilation_rate",
+    "output_padding",
+    "size",
+    "target",
+    "margins",
+    "multiple",
+)
+"""The LayerSpec fields that hold one value per spatial axis."""
 
 _POOLS = ("max_pool", "avg_pool")
 
 _WINDOWS = ("conv", *_POOLS)
 
-Pair = tuple[int, int]
+Pair = tuple[int, ...]
+"""One int per spatial axis: ``(rows, cols)`` for a 2-D layer, ``(depth, rows, cols)`` for 3-D."""
 
 
 def _is_int(value) -> bool:
@@ -108,32 +130,74 @@ def _is_int(value) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
 
 
-def _pair(value, name: str, minimum: int = 1) -> Pair:
-    """``3 -> (3, 3)``, ``(3, 5) -> (3, 5)``; other types: TypeError; too small: ValueError.
+def _per_axis(value, name: str, minimum: int = 1, rank: int = 2) -> Pair:
+    """``3 -> (3, 3)``, ``(3, 5) -> (3, 5)`` (``rank`` ints); other types: TypeError; too small:
+    ValueError.
 
     NumPy integers and lists are accepted, as Keras accepts them.
     """
-    items = (value, value) if _is_int(value) else value
+    items = (value,) * rank if _is_int(value) else value
     if (
         isinstance(value, bool)
         or not isinstance(items, tuple | list)
-        or len(items) != 2
+        or len(items) != rank
         or not all(_is_int(v) for v in items)
     ):
         raise TypeError(
-            f"{name} must be an int or a tuple of 2 ints, got {type(value).__name__} {value!r}."
+            f"{name} must be an int or a tuple of {rank} ints, got {type(value).__name__} "
+            f"{value!r}."
         )
     if min(items) < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}.")
-    return (int(items[0]), int(items[1]))
+    return tuple(int(v) for v in items)
 
 
-def _margins(value, name: str) -> tuple[Pair, Pair]:
-    """Keras' Cropping2D / ZeroPadding2D margins: int, (rows, cols) or ((top, bottom), (l, r))."""
-    if isinstance(value, tuple | list) and len(value) == 2 and not isinstance(value[0], int):
-        return (_pair(value[0], name, 0), _pair(value[1], name, 0))
-    rows, cols = _pair(value, name, 0)
-    return ((rows, rows), (cols, cols))
+def _pair(value, name: str, minimum: int = 1) -> Pair:
+    """:func:`_per_axis` of a 2-D layer."""
+    return _per_axis(value, name, minimum, 2)
+
+
+def _margins(value, name: str, rank: int = 2) -> tuple[Pair, ...]:
+    """Keras' Cropping / ZeroPadding margins: an int, one int per axis, or ``(before, after)``
+    per axis (``((top, bottom), (left, right))`` in 2-D). In 1-D, as in Cropping1D, a pair of
+    ints is ``(before, after)``."""
+    if isinstance(value, tuple | list) and value and isinstance(value[0], tuple | list):
+        if len(value) != rank:
+            raise TypeError(
+                f"{name} must give (before, after) for each of {rank} axes, got {value!r}."
+            )
+        return tuple(_per_axis(v, name, 0) for v in value)
+    if rank == 1 and isinstance(value, tuple | list) and len(value) == 2:
+        return (_per_axis(value, name, 0),)
+    return tuple((n, n) for n in _per_axis(value, name, 0, rank))
+
+
+def _rank_of(values: dict) -> int | None:
+    """The number of spatial axes that tuple-valued arguments imply; None when all are ints."""
+    ranks = {}
+    for name, value in values.items():
+        if name == "margins" and isinstance(value, tuple | list) and value:
+            if isinstance(value[0], tuple | list):
+                ranks[name] = len(value)
+        elif isinstance(value, tuple | list):
+            ranks[name] = len(value)
+    if len(set(ranks.values())) > 1:
+        raise ValueError(
+            f"The arguments of one layer must give one value per spatial axis, but they give "
+            f"{ranks} values; pass the same number for each (or ints)."
+        )
+    return next(iter(ranks.values()), None)
+
+
+def keras_name(kind: str, rank: int = 2) -> str:
+    """The Keras class of a kind in ``rank`` spatial dimensions, e.g. ``'Conv3D'``.
+
+    Examples
+    --------
+    >>> keras_name("conv_transpose", 3), keras_name("max_pool", 1)
+    ('Conv3DTranspose', 'MaxPooling1D')
+    """
+    return KERAS_NAMES[kind].replace("2D", f"{rank}D")
 
 
 @dataclass(frozen=True)
@@ -141,8 +205,9 @@ class LayerSpec:
     """One layer's shape-relevant arguments, spelled as Keras spells them.
 
     ``trace`` and ``diagnose`` accept a list of these (or of dicts with these keys) in place of a
-    Keras model. Ints are accepted for every pair and stored as ``(rows, cols)`` tuples. Used by
-    ch. 1 (tracing an architecture before building it) and by the fixes of :func:`diagnose`.
+    Keras model. Ints are accepted for every per-axis argument and stored as tuples of one int
+    per spatial axis: ``(rows, cols)`` in 2-D, ``(depth, rows, cols)`` in 3-D. Used by ch. 1
+    (tracing an architecture before building it) and by the fixes of :func:`diagnose`.
 
     Attributes
     ----------
@@ -162,12 +227,12 @@ class LayerSpec:
     output_padding : tuple of int or None
         Transposed convolutions only.
     size : tuple of int
-        UpSampling2D factor.
+        UpSampling factor.
     target : tuple of int or None
         Resizing output ``(height, width)``.
     margins : tuple of tuple of int
-        ``((top, bottom), (left, right))``: Keras' ``cropping`` for Cropping2D, ``padding`` for
-        ZeroPadding2D.
+        ``(before, after)`` per axis, ``((top, bottom), (left, right))`` in 2-D: Keras'
+        ``cropping`` for Cropping2D, ``padding`` for ZeroPadding2D.
     filters : int or None
         Output channels of a convolution (``None``: as many as its input).
     interpolation : str
@@ -178,6 +243,9 @@ class LayerSpec:
         The names of the earlier layers this one takes, ``'input'`` for the model input; empty
         (the default) means the layer before it, so a plain list is a chain. A merge takes two
         or more. ``trace`` fills these in for a Keras model with branches.
+    rank : int or None
+        Spatial axes: 1 (Conv1D, ...), 2 or 3 (Conv3D, ...). ``None`` (the default): as many as
+        the tuples given have, else 2.
 
     Examples
     --------
@@ -194,22 +262,28 @@ class LayerSpec:
 
     >>> LayerSpec("concatenate", "skip", inputs=["up", "enc"]).describe()
     "'skip' Concatenate(['up', 'enc'])"
+
+    A 3-D layer:
+
+    >>> LayerSpec("conv", kernel_size=(3, 3, 3), strides=2).describe()
+    "Conv3D(kernel_size=(3, 3, 3), strides=(2, 2, 2), padding='valid')"
     """
 
     kind: str
     name: str = ""
-    kernel_size: Pair = (1, 1)
-    strides: Pair | None = None
+    kernel_size: Pair | int = 1
+    strides: Pair | int | None = None
     padding: str = "valid"
-    dilation_rate: Pair = (1, 1)
-    output_padding: Pair | None = None
-    size: Pair = (1, 1)
+    dilation_rate: Pair | int = 1
+    output_padding: Pair | int | None = None
+    size: Pair | int = 1
     target: Pair | None = None
-    margins: tuple[Pair, Pair] = ((0, 0), (0, 0))
+    margins: tuple[Pair, ...] | int = 0
     filters: int | None = None
     interpolation: str = "nearest"
-    multiple: Pair = (1, 1)
+    multiple: Pair | int = 1
     inputs: tuple[str, ...] = ()
+    rank: int | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -222,16 +296,29 @@ class LayerSpec:
         padding = self.padding.lower()
         if padding not in PADDINGS:
             raise ValueError(f"padding must be 'valid' or 'same', got {self.padding!r}.")
-        kernel = _pair(self.kernel_size, "kernel_size")
+        implied = _rank_of({name: getattr(self, name) for name in _PER_AXIS})
+        rank = self.rank if self.rank is not None else implied or 2
+        if rank not in RANKS or (implied is not None and implied != rank):
+            raise ValueError(
+                f"rank must be 1, 2 or 3 and agree with the arguments, got rank={self.rank!r} "
+                f"and arguments with {implied} values per axis."
+            )
+        if self.kind in _RANK_2_ONLY and rank != 2:
+            raise ValueError(
+                f"A {self.kind!r} LayerSpec is 2-D ({_RANK_2_ONLY[self.kind]} works on "
+                f"(N, H, W, C) batches), got rank={rank}."
+            )
+        kernel = _per_axis(self.kernel_size, "kernel_size", rank=rank)
         default_strides = kernel if self.kind in _POOLS else 1
-        strides = _pair(default_strides if self.strides is None else self.strides, "strides")
-        dilation = _pair(self.dilation_rate, "dilation_rate")
+        strides = default_strides if self.strides is None else self.strides
+        strides = _per_axis(strides, "strides", rank=rank)
+        dilation = _per_axis(self.dilation_rate, "dilation_rate", rank=rank)
         if self.kind in ("conv", "conv_transpose") and max(strides) > 1 and max(dilation) > 1:
             raise ValueError(
                 f"Keras does not support strides > 1 together with dilation_rate > 1; got "
                 f"strides={strides} and dilation_rate={dilation}. Use one of them."
             )
-        if self.kind in _POOLS and dilation != (1, 1):
+        if self.kind in _POOLS and max(dilation) > 1:
             raise ValueError(
                 f"Keras' pooling layers have no dilation_rate; got dilation_rate={dilation} for "
                 f"{self.kind!r}. Leave it at 1."
@@ -251,7 +338,7 @@ class LayerSpec:
             )
         output_padding = self.output_padding
         if output_padding is not None:
-            output_padding = _pair(output_padding, "output_padding", 0)
+            output_padding = _per_axis(output_padding, "output_padding", 0, rank)
             if any(p >= s for p, s in zip(output_padding, strides, strict=True)):
                 raise ValueError(
                     f"output_padding must be smaller than strides, got "
@@ -276,11 +363,12 @@ class LayerSpec:
             ("padding", padding),
             ("dilation_rate", dilation),
             ("output_padding", output_padding),
-            ("size", _pair(self.size, "size")),
+            ("size", _per_axis(self.size, "size", rank=rank)),
             ("target", None if self.target is None else _pair(self.target, "target")),
-            ("margins", _margins(self.margins, "margins")),
-            ("multiple", _pair(self.multiple, "multiple")),
+            ("margins", _margins(self.margins, "margins", rank)),
+            ("multiple", _per_axis(self.multiple, "multiple", rank=rank)),
             ("filters", None if self.filters is None else int(self.filters)),
+            ("rank", rank),
         ):
             object.__setattr__(self, name, value)
 
@@ -290,7 +378,7 @@ class LayerSpec:
         if self.kind in _WINDOWS or self.kind == "conv_transpose":
             window = "pool_size" if self.kind in _POOLS else "kernel_size"
             args = f"{window}={self.kernel_size}, strides={self.strides}, padding={self.padding!r}"
-            if self.dilation_rate != (1, 1):
+            if max(self.dilation_rate) > 1:
                 args += f", dilation_rate={self.dilation_rate}"
             if self.kind == "conv_transpose":
                 args += f", output_padding={self.output_padding}"
@@ -310,17 +398,20 @@ class LayerSpec:
             return f"{label}elementwise merge (Add, Multiply, ...) of {list(self.inputs)!r}"
         else:
             return f"{label}shape-neutral layer"
-        return f"{label}{KERAS_NAMES[self.kind]}({args})"
+        return f"{label}{keras_name(self.kind, self.rank)}({args})"
 
 
-def _hw(shape) -> str:
-    return f"{shape[0]}×{shape[1]}"
+def _joined(values) -> str:
+    """``'233×197×1'``: sizes joined by ×."""
+    return "×".join(str(v) for v in values)
 
 
-def _hwc(shape) -> str:
-    return "×".join(str(v) for v in shape)
+def _both(*values) -> str:
+    """``'2'`` when every axis agrees, else ``'2×3'``."""
+    return str(values[0]) if len(set(values)) == 1 else _joined(values)
 
 
-def _both(rows, cols) -> str:
-    """``'2'`` when both axes agree, else ``'2×3'``."""
-    return str(rows) if rows == cols else f"{rows}×{cols}"
+def _listed(words) -> str:
+    """``'a'``, ``'a and b'``, ``'a, b and c'``."""
+    words = list(words)
+    return " and ".join(words) if len(words) < 3 else f"{', '.join(words[:-1])} and {words[-1]}"

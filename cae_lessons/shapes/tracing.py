@@ -14,7 +14,16 @@ from cae_lessons.receptive import AxisStep, receptive_fields, support
 from cae_lessons.shapes.arithmetic import _axis_size, _axis_step
 from cae_lessons.shapes.graph import INPUT, is_chain, merge_size, wiring
 from cae_lessons.shapes.reading import _as_specs, data_format
-from cae_lessons.shapes.specs import _WINDOWS, AXES, MERGES, LayerSpec, Pair, _both, _hw, _hwc
+from cae_lessons.shapes.specs import (
+    _WINDOWS,
+    AXIS_NAMES,
+    MERGES,
+    LayerSpec,
+    Pair,
+    _both,
+    _joined,
+    _listed,
+)
 
 
 @dataclass(frozen=True)
@@ -28,13 +37,13 @@ class TraceRow:
         ``None`` for layers without a window.
     padding : str or None
     input_shape, output_shape : tuple of int
-        ``(H, W, C)``.
+        ``(H, W, C)``; ``(D, H, W, C)`` in 3-D, ``(L, C)`` in 1-D.
     kept : float
         Output values (H * W * C) over the model input's values.
     receptive_field : tuple of int or None
-        Receptive field ``(rows, cols)`` in input pixels (largest over the layer's units);
-        ``None`` after a resize whose interpolation is not modelled (bicubic, area, ...), and
-        for a layer that more than one path from the input reaches (after a merge).
+        Receptive field ``(rows, cols)`` (one size per axis) in input pixels (largest over the
+        layer's units); ``None`` after a resize whose interpolation is not modelled (bicubic,
+        area, ...), and for a layer that more than one path from the input reaches (after a merge).
     jump : tuple of fractions.Fraction or None
         Effective stride ``(rows, cols)`` in input pixels; ``None`` when the paths that reach
         the layer have different ones.
@@ -51,11 +60,11 @@ class TraceRow:
     kernel_size: Pair | None
     strides: Pair | None
     padding: str | None
-    input_shape: tuple[int, int, int]
-    output_shape: tuple[int, int, int]
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
     kept: float
     receptive_field: Pair | None
-    jump: tuple[Fraction, Fraction] | None
+    jump: tuple[Fraction, ...] | None
     note: str
     loses: bool
     inputs: tuple[str, ...] = ()
@@ -68,12 +77,12 @@ class ShapeTrace:
     Attributes
     ----------
     input_shape, output_shape : tuple of int
-        ``(H, W, C)`` of the model input and of the last layer.
+        ``(H, W, C)`` of the model input and of the last layer (``(D, H, W, C)`` in 3-D).
     rows : tuple of TraceRow
         One per layer (the InputLayer excluded).
     bottleneck : TraceRow
-        The layer with the smallest height × width (ties: not the last layer, whose output is the
-        reconstruction, then the fewest values).
+        The layer with the fewest pixels, height × width in 2-D (ties: not the last layer,
+        whose output is the reconstruction, then the fewest values).
     compression_ratio : float
         Input values over bottleneck values; below 1 the bottleneck is LARGER than the input.
     matches_input : bool
@@ -89,14 +98,14 @@ class ShapeTrace:
         The model's: for ``'channels_first'`` every shape here is still ``(H, W, C)``.
     """
 
-    input_shape: tuple[int, int, int]
-    output_shape: tuple[int, int, int]
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
     rows: tuple[TraceRow, ...]
     bottleneck: TraceRow
     compression_ratio: float
     matches_input: bool
     first_problem: int | None
-    steps: tuple[tuple[AxisStep, ...], tuple[AxisStep, ...]] = field(repr=False, compare=False)
+    steps: tuple[tuple[AxisStep, ...], ...] = field(repr=False, compare=False)
     wiring: tuple[tuple[int, ...], ...] = field(default=(), repr=False, compare=False)
     data_format: str = "channels_last"
 
@@ -105,7 +114,7 @@ class ShapeTrace:
         """True when every layer takes the one before it (no branch, no merge)."""
         return is_chain(self.wiring)
 
-    def support(self, layer: int | str, position: tuple[int, int]):
+    def support(self, layer: int | str, position: tuple[int, ...]):
         """Input pixels that can change one unit, as ``((first_row, stop_row), (first_col,
         stop_col))`` (inclusive-exclusive, clipped to the image); ``None`` if no pixel reaches it.
 
@@ -117,7 +126,7 @@ class ShapeTrace:
         layer : int or str
             Index into ``rows`` or a layer name.
         position : tuple of int
-            ``(row, col)`` of the unit in that layer's output.
+            ``(row, col)`` of the unit in that layer's output (one index per axis).
 
         Examples
         --------
@@ -128,6 +137,11 @@ class ShapeTrace:
         """
         names = [row.name for row in self.rows]
         index = names.index(layer) if isinstance(layer, str) else layer
+        if len(position) != len(self.steps):
+            raise ValueError(
+                f"position must give one index per spatial axis ({len(self.steps)}), got "
+                f"{tuple(position)}."
+            )
         paths = _paths(self.wiring, index)
         if paths is None:
             raise ValueError(
@@ -144,7 +158,9 @@ class ShapeTrace:
                 boxes.append(box)
         if not boxes:
             return None
-        hull = tuple((min(b[a][0] for b in boxes), max(b[a][1] for b in boxes)) for a in (0, 1))
+        hull = tuple(
+            (min(b[a][0] for b in boxes), max(b[a][1] for b in boxes)) for a in range(len(box))
+        )
         if hull not in boxes:  # the union of the paths' boxes is a box only if one holds all
             raise ValueError(
                 f"The input pixels that reach {names[index]!r} at {tuple(position)} through its "
@@ -158,7 +174,7 @@ class ShapeTrace:
         verdict = (
             "round-trips"
             if self.matches_input
-            else f"does NOT round-trip: output {_hwc(self.output_shape)}"
+            else f"does NOT round-trip: output {_joined(self.output_shape)}"
         )
         bigger = (
             " (the bottleneck is LARGER than the input: nothing forces compression)"
@@ -171,8 +187,8 @@ class ShapeTrace:
             else ""
         )
         return (
-            f"Input {_hwc(self.input_shape)} {verdict}. Bottleneck {self.bottleneck.name!r} "
-            f"{_hwc(self.bottleneck.output_shape)}: compression {self.compression_ratio:.2f}×"
+            f"Input {_joined(self.input_shape)} {verdict}. Bottleneck {self.bottleneck.name!r} "
+            f"{_joined(self.bottleneck.output_shape)}: compression {self.compression_ratio:.2f}×"
             f"{bigger}.{order}"
         )
 
@@ -194,8 +210,8 @@ class ShapeTrace:
                     window,
                     stride,
                     row.padding or "",
-                    _hwc(row.input_shape),
-                    _hwc(row.output_shape),
+                    _joined(row.input_shape),
+                    _joined(row.output_shape),
                     f"{row.kept:.2f}",
                     "?" if row.receptive_field is None else _both(*row.receptive_field),
                     "?" if row.jump is None else _both(*row.jump),
@@ -268,7 +284,7 @@ def _axis_note(spec: LayerSpec, axis: int, n_in: int, n_out: int) -> tuple[str, 
     if spec.kind not in _WINDOWS or (n_out == n_in and s == 1):
         return "", False
     kernel = _both(*spec.kernel_size)
-    what = f"{_hw(spec.kernel_size)} conv" if spec.kind == "conv" else f"pooling {kernel}"
+    what = f"{_kernel_words(spec.kernel_size)} conv" if spec.kind == "conv" else f"pooling {kernel}"
     if s == 1:
         return f"{spec.padding} {what} trims {n_in - n_out} px: {n_in}→{n_out}", True
     dilated = spec.dilation_rate[axis] * (k - 1) + 1
@@ -282,6 +298,11 @@ def _axis_note(spec: LayerSpec, axis: int, n_in: int, n_out: int) -> tuple[str, 
     verb = "floors" if dropped else "pads" if pads > 0 else "maps"
     note = f"{what} with stride {s} {verb} {n_in}→{n_out}"
     return ", ".join([note, *losses[:-1]]) + (f" and {losses[-1]}" if losses else ""), bool(losses)
+
+
+def _kernel_words(kernel_size: Sequence[int]) -> str:
+    """``'3×3'``, ``'3×3×3'``, or ``'3-wide'`` for a 1-D kernel."""
+    return f"{kernel_size[0]}-wide" if len(kernel_size) == 1 else _joined(kernel_size)
 
 
 def _is_down(spec: LayerSpec) -> bool:
@@ -298,16 +319,18 @@ def _up_note(spec: LayerSpec, n_out: int, target: int | None) -> tuple[str, bool
     if spec.kind == "upsample":
         what = f"upsampling ×{_both(*spec.size)}"
     else:
-        what = f"transposed {_hw(spec.kernel_size)} conv with stride {_both(*spec.strides)}"
+        kernel = _kernel_words(spec.kernel_size)
+        what = f"transposed {kernel} conv with stride {_both(*spec.strides)}"
     if target is None or target == n_out:
         return "", False
     return f"{what} gives {n_out}, not {target}", True
 
 
 def _join_axes(notes: Sequence[str]) -> str:
-    if notes[0] == notes[1]:
+    if len(set(notes)) == 1:
         return notes[0]
-    return "; ".join(f"{axis}: {note}" for axis, note in zip(AXES, notes, strict=True) if note)
+    names = AXIS_NAMES[len(notes)]
+    return "; ".join(f"{axis}: {note}" for axis, note in zip(names, notes, strict=True) if note)
 
 
 def trace(model_or_layers, input_shape=None) -> ShapeTrace:
@@ -319,9 +342,11 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
     Parameters
     ----------
     model_or_layers : keras.Model or sequence of layers / LayerSpec / dict
+        Of 1-D, 2-D or 3-D layers (one rank throughout).
     input_shape : tuple of int, optional
-        ``(H, W)`` or ``(H, W, C)``, also for a channels_first model; default: the model's own
-        input shape.
+        ``(H, W)`` or ``(H, W, C)``, also for a channels_first model (``(D, H, W)`` or
+        ``(D, H, W, C)`` for 3-D layers, ``(L,)`` or ``(L, C)`` for 1-D); default: the model's
+        own input shape.
 
     Returns
     -------
@@ -347,8 +372,9 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
     """
     specs, shape = _as_specs(model_or_layers, input_shape)
     wires = wiring(specs)
+    axes = range(len(shape) - 1)
     rows: list[dict] = []
-    steps: tuple[list[AxisStep], list[AxisStep]] = ([], [])
+    steps: tuple[list[AxisStep], ...] = tuple([] for _ in axes)
     pendings: list[tuple] = []  # per row: the sizes before each downsampling not yet undone
     values_in = math.prod(shape)
     for spec, sources in zip(specs, wires, strict=True):
@@ -357,22 +383,19 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
         current = inputs[0]
         if spec.kind in MERGES:
             out = _merged_shape(spec, inputs, sources, specs, wires, rows)
-            notes = [("", False), ("", False)]
+            notes = [("", False) for _ in axes]
         else:
-            size = tuple(
-                _axis_size(spec, axis, n, origin)
-                for axis, (n, origin) in enumerate(zip(current[:2], shape[:2], strict=True))
-            )
-            out = (*size, spec.filters or current[2])
-            notes = [_axis_note(spec, axis, current[axis], size[axis]) for axis in (0, 1)]
+            size = tuple(_axis_size(spec, axis, current[axis], shape[axis]) for axis in axes)
+            out = (*size, spec.filters or current[-1])
+            notes = [_axis_note(spec, axis, current[axis], size[axis]) for axis in axes]
             if _is_down(spec):
-                pending = (*pending, current[:2])
+                pending = (*pending, current[:-1])
             elif _is_up(spec):
-                target = pending[-1] if pending else (None, None)
+                target = pending[-1] if pending else (None,) * len(axes)
                 pending = pending[:-1]
-                notes = [_up_note(spec, size[axis], target[axis]) for axis in (0, 1)]
+                notes = [_up_note(spec, size[axis], target[axis]) for axis in axes]
         pendings.append(pending)
-        for axis in (0, 1):
+        for axis in axes:
             steps[axis].append(_axis_step(spec, axis, current[axis], out[axis]))
         has_window = spec.kind in _WINDOWS or spec.kind == "conv_transpose"
         rows.append(
@@ -409,7 +432,7 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
         min(
             range(len(rows)),
             key=lambda i: (
-                rows[i].output_shape[0] * rows[i].output_shape[1],
+                math.prod(rows[i].output_shape[:-1]),
                 i == last,
                 math.prod(rows[i].output_shape),
             ),
@@ -423,14 +446,15 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
         compression_ratio=values_in / math.prod(bottleneck.output_shape),
         matches_input=matches,
         first_problem=problem,
-        steps=(tuple(steps[0]), tuple(steps[1])),
+        steps=tuple(tuple(axis) for axis in steps),
         wiring=wires,
         data_format=data_format(model_or_layers),
     )
 
 
 def _receptive_columns(steps) -> tuple[list, list]:
-    """Per-layer ``(rows, cols)`` receptive field (``None`` after an unmodelled resize) and jump."""
+    """Per-layer receptive field, one size per axis (``None`` after an unmodelled resize), and
+    jump."""
     sizes, jumps = [], []
     for axis_steps in steps:
         known = next((i for i, step in enumerate(axis_steps) if not step.exact), len(axis_steps))
@@ -478,10 +502,12 @@ def _graph_columns(steps, wires) -> tuple[list, list]:
     merge the receptive field is not computed (None) and the jump only where all paths agree."""
     jumps, path_jumps = [], []
     for index, sources in enumerate(wires):
-        before = set().union(
-            *({(Fraction(1), Fraction(1))} if j < 0 else path_jumps[j] for j in sources)
-        )
-        here = {(a * steps[0][index].jump, b * steps[1][index].jump) for a, b in before}
+        start = {(Fraction(1),) * len(steps)}
+        before = set().union(*(start if j < 0 else path_jumps[j] for j in sources))
+        here = {
+            tuple(jump * axis[index].jump for jump, axis in zip(way, steps, strict=True))
+            for way in before
+        }
         path_jumps.append(here)
         jumps.append(next(iter(here)) if len(here) == 1 else None)
     fields: list = [None] * len(wires)
@@ -520,30 +546,36 @@ def _ancestors(wires, index: int) -> set[int]:
     return seen
 
 
-def _merged_shape(spec: LayerSpec, inputs, sources, specs, wires, rows) -> tuple[int, int, int]:
+def _merged_shape(spec: LayerSpec, inputs, sources, specs, wires, rows) -> tuple[int, ...]:
     """A merge's output ``(H, W, C)``, or a ValueError naming both branches, their shapes and
     the first layer on either branch that loses pixels."""
-    sizes = [merge_size(spec.kind, [shape[axis] for shape in inputs]) for axis in (0, 1)]
+    axes = range(len(inputs[0]) - 1)
+    sizes = [merge_size(spec.kind, [shape[axis] for shape in inputs]) for axis in axes]
     if spec.kind == "concatenate":
-        channels, channels_agree = sum(shape[2] for shape in inputs), True
+        channels, channels_agree = sum(shape[-1] for shape in inputs), True
     else:
-        channels, channels_agree = merge_size(spec.kind, [shape[2] for shape in inputs])
+        channels, channels_agree = merge_size(spec.kind, [shape[-1] for shape in inputs])
     if all(bool(agree) for _, agree in sizes) and bool(channels_agree):
-        return (int(sizes[0][0]), int(sizes[1][0]), int(channels))
+        return (*(int(size) for size, _ in sizes), int(channels))
     first, other = next(
         (0, k)
         for k in range(1, len(inputs))
-        if inputs[k][:2] != inputs[0][:2] or (spec.kind != "concatenate" and inputs[k] != inputs[0])
+        if inputs[k][:-1] != inputs[0][:-1]
+        or (spec.kind != "concatenate" and inputs[k] != inputs[0])
     )
     names = [INPUT if j < 0 else rows[j]["name"] for j in sources]
     a, b = sources[first], sources[other]
-    differ = [AXES[axis] + "s" for axis in (0, 1) if inputs[first][axis] != inputs[other][axis]]
-    if spec.kind != "concatenate" and inputs[first][2] != inputs[other][2]:
+    differ = [
+        AXIS_NAMES[len(axes)][axis] + "s"
+        for axis in axes
+        if inputs[first][axis] != inputs[other][axis]
+    ]
+    if spec.kind != "concatenate" and inputs[first][-1] != inputs[other][-1]:
         differ.append("channels")
     lines = [
         f"{spec.describe()} cannot join its inputs: {names[first]!r} is "
-        f"{_hwc(inputs[first])} and {names[other]!r} is {_hwc(inputs[other])}; their "
-        f"{' and '.join(differ)} differ, and Keras raises a ValueError here."
+        f"{_joined(inputs[first])} and {names[other]!r} is {_joined(inputs[other])}; their "
+        f"{_listed(differ)} differ, and Keras raises a ValueError here."
     ]
     for j, k in ((a, b), (b, a)):
         branch = _branch(specs, wires, j, k)
