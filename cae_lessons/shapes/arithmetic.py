@@ -17,9 +17,8 @@ def _raw_axis_size(spec: LayerSpec, axis: int, n: int, origin: int | None = None
     ``n`` may be an int or an int64 array of sizes (the result is then an array). ``origin`` is
     the model input's size along the axis, which ``'crop_to_input'`` crops back to.
     """
-    if spec.kind in _WINDOWS or spec.kind == "conv_transpose":
-        k, s = spec.kernel_size[axis], spec.strides[axis]
-        dilated = spec.dilation_rate[axis] * (k - 1) + 1
+    k, s = spec.kernel_size[axis], spec.strides[axis]
+    dilated = spec.dilation_rate[axis] * (k - 1) + 1
     if spec.kind in _WINDOWS:
         if spec.padding == "same":
             return -(-n // s)
@@ -423,8 +422,8 @@ def _axis_step(spec: LayerSpec, axis: int, n_in: int, n_out: int) -> AxisStep:
         return AxisStep("resize", n_in, n_out, interpolation=spec.interpolation)
     if spec.kind in ("crop", "zero_pad", "pad_to_multiple", "crop_to_input", "neutral"):
         # PadToMultiple and CropToInput pad and crop at the bottom and right: no offset.
-        offset = {"crop": -1, "zero_pad": 1}.get(spec.kind, 0)
-        return AxisStep("window", n_in, n_out, offset=offset and offset * spec.margins[axis][0])
+        offset = {"crop": -spec.margins[axis][0], "zero_pad": spec.margins[axis][0]}
+        return AxisStep("window", n_in, n_out, offset=offset.get(spec.kind, 0))
     k, s, d = spec.kernel_size[axis], spec.strides[axis], spec.dilation_rate[axis]
     dilated = d * (k - 1) + 1
     before = 0

@@ -21,6 +21,7 @@ from cae_lessons.shapes.specs import (
     NEUTRAL_LAYERS,
     RANKS,
     LayerSpec,
+    _listed,
     keras_name,
 )
 
@@ -278,9 +279,7 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
                 kind = layer_kind(operation) or "unknown"
             else:
                 kind = _op_kind(operation, node, what)
-            ndim = len(node.input_tensors[0].shape)
-            channel_axes = (1, 1 - ndim) if channels_first else (-1, ndim - 1)
-            if kind == "concatenate" and operation.axis not in channel_axes:
+            if kind == "concatenate" and operation.axis not in _channel_axes(node, channels_first):
                 raise ValueError(
                     f"trace reads concatenations along the channel axis only; {what} in "
                     f"{name!r} concatenates along axis={operation.axis}."
@@ -312,6 +311,12 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
             f"{name!r} is too deep for trace to walk; trace it as a list of LayerSpec."
         ) from None
     return calls
+
+
+def _channel_axes(node, channels_first: bool) -> tuple[int, int]:
+    """The two ways to name the channel axis of the tensors a node takes."""
+    ndim = len(node.input_tensors[0].shape)
+    return (1, 1 - ndim) if channels_first else (-1, ndim - 1)
 
 
 def _refuse_unreadable(model, name: str) -> None:
@@ -420,7 +425,7 @@ def _rank(specs: Sequence[LayerSpec]) -> int | None:
         if spec.kind not in _ANY_RANK:
             first.setdefault(spec.rank, spec)
     if len(first) > 1:
-        mix = " and ".join(f"{spec.describe()} is {rank}-D" for rank, spec in sorted(first.items()))
+        mix = _listed(f"{spec.describe()} is {rank}-D" for rank, spec in sorted(first.items()))
         raise ValueError(
             f"The layers mix spatial ranks: {mix}; trace reads models of one rank (1-D, 2-D or "
             "3-D). Use layers of one rank throughout."
