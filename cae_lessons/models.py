@@ -443,13 +443,15 @@ def build_unet(
     convolution (``up{level}``), a ``Concatenate`` with the encoder block of the same level
     (``skip{level}``) and two convolutions; a sigmoid 1×1 output (``output``). Its input sizes
     must be multiples of ``2 ** depth``: at any other size a ``skip`` gets two sizes and Keras
-    raises. Not compiled. Used by ch. 6 "A U-Net meets the same slice" and by
+    raises. The rank follows ``input_shape``: ``(L, C)`` builds 1-D layers, ``(H, W, C)`` 2-D
+    and ``(X, Y, Z, C)`` 3-D ones (3×3×3 convolutions, 2×2×2 poolings). Not compiled. Used by
+    ch. 6 "A U-Net meets the same slice", its section "A 3-D U-Net meets the whole volume" and
     ``benchmarks/shapes.py``.
 
     Parameters
     ----------
     input_shape : tuple
-        ``(H, W, C)``; ``None`` for any height and width.
+        ``(H, W, C)``, or ``(L, C)`` or ``(X, Y, Z, C)``; ``None`` for any size along an axis.
     depth : int
         Number of poolings.
     filters : int
@@ -467,6 +469,8 @@ def build_unet(
     >>> from cae_lessons.shapes import input_sizes
     >>> print(input_sizes(build_unet(depth=3)))
     height and width: runs for n ≡ 0 (mod 8), n ≥ 8 (n → n); round-trips for n ≡ 0 (mod 8), n ≥ 8
+    >>> build_unet((None, None, None, 1), depth=2).get_layer("pool0").__class__.__name__
+    'MaxPooling3D'
     """
     import keras
     from keras import layers
@@ -475,12 +479,20 @@ def build_unet(
 
     check_int(depth, "depth", low=1)
     check_int(filters, "filters", low=1)
+    input_shape = tuple(input_shape)
+    if len(input_shape) not in (2, 3, 4):
+        raise ValueError(
+            f"build_unet needs input_shape (L, C), (H, W, C) or (X, Y, Z, C); got {input_shape} "
+            f"({len(input_shape)} axes). Give the sizes without the batch axis, channels last."
+        )
+    rank = len(input_shape) - 1
+    conv = getattr(layers, f"Conv{rank}D")
+    pool = getattr(layers, f"MaxPooling{rank}D")
+    up = getattr(layers, f"Conv{rank}DTranspose")
 
     def block(x, prefix):
         for k in range(2):
-            x = layers.Conv2D(
-                filters, 3, padding="same", activation="relu", name=f"{prefix}_conv{k}"
-            )(x)
+            x = conv(filters, 3, padding="same", activation="relu", name=f"{prefix}_conv{k}")(x)
             if batch_norm:
                 x = layers.BatchNormalization(name=f"{prefix}_norm{k}")(x)
         return x
@@ -490,13 +502,13 @@ def build_unet(
     for level in range(depth):
         x = block(x, f"enc{level}")
         skips.append(x)
-        x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
+        x = pool(2, name=f"pool{level}")(x)
     x = block(x, "bottom")
     for level in reversed(range(depth)):
-        x = layers.Conv2DTranspose(filters, 2, strides=2, name=f"up{level}")(x)
+        x = up(filters, 2, strides=2, name=f"up{level}")(x)
         x = layers.Concatenate(name=f"skip{level}")([x, skips[level]])
         x = block(x, f"dec{level}")
-    outputs = layers.Conv2D(input_shape[-1], 1, activation="sigmoid", name="output")(x)
+    outputs = conv(input_shape[-1], 1, activation="sigmoid", name="output")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

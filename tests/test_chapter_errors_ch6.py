@@ -44,3 +44,19 @@ def test_varying_resolutions_unet_for_a_1mm_slice_fails_in_its_deepest_skip():
     any_size = build_unet((None, None, 1), depth=3, filters=8)
     with pytest.raises(ValueError, match=r"but are 48 and 49\. Shapes are \[2,58,48\]"):
         any_size.predict(np.zeros((2, 233, 197, 1), dtype="float32"), verbose=0)
+
+
+def test_volumes_3d_unet_for_the_whole_1mm_volume_fails_in_its_deepest_skip():
+    """book/volumes.ipynb: a 3-D U-Net of depth 3 built for the 197×233×189 volume: the deepest
+    Concatenate gets 48×58×46 and 49×58×47 and Keras refuses to build it."""
+    from cae_lessons.models import build_unet
+
+    with pytest.raises(
+        ValueError,
+        match=(
+            r"^A `Concatenate` layer requires inputs with matching shapes except for the "
+            r"concatenation axis\. Received: input_shape=\[\(None, 48, 58, 46, 4\), "
+            r"\(None, 49, 58, 47, 4\)\]$"
+        ),
+    ):
+        build_unet((197, 233, 189, 1), depth=3, filters=4)

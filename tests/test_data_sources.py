@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -182,3 +183,41 @@ def test_phantom_dots_have_their_nominal_diameters_and_show_in_the_phantom():
     around = np.zeros_like(dots)
     around[80:100, 45:85] = True  # the white matter around the row of dots
     assert image[dots].mean() > image[around & ~dots].mean() + 0.1
+
+
+def test_load_mri_volumes_gives_the_whole_template_in_unit_range():
+    x = data.load_mri_volumes()
+    assert x.shape == (1, *MNI_SHAPE, 1)
+    assert x.dtype == np.float32
+    assert (x.min(), x.max()) == (0.0, 1.0)
+
+
+def test_load_mri_volumes_resamples_to_the_sizes_of_resampled_shape():
+    x = data.load_mri_volumes(voxel_size=2)
+    assert x.shape == (1, *data.resampled_shape(MNI_SHAPE, (1.0, 1.0, 1.0), (2.0, 2.0, 2.0)), 1)
+
+
+def test_mid_planes_show_the_slices_load_mri_data_shows():
+    planes = data.mid_planes(data.load_mri_volumes()[0])
+    for plane, axis in (("sagittal", 0), ("coronal", 1), ("axial", 2)):
+        slices = data.load_mri_data(plane=plane, size=None, min_foreground=0)
+        np.testing.assert_array_equal(planes[plane], slices[MNI_SHAPE[axis] // 2][..., 0])
+
+
+def test_load_mri_volumes_takes_every_volume_of_a_4d_file():
+    assert data.load_mri_volumes("epi").shape == (2, 128, 96, 24, 1)
+    assert data.load_mri_volumes("epi", volume=1).shape == (1, 128, 96, 24, 1)
+
+
+def test_load_mri_volumes_refuses_2d_images(tmp_path):
+    import imageio.v3 as iio
+
+    iio.imwrite(tmp_path / "s.png", np.eye(8, dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"holds 2-D images of shape \(8, 8\), not a volume"):
+        data.load_mri_volumes(tmp_path / "s.png")
+
+
+@pytest.mark.parametrize("shape", [(4, 6), (2, 4, 6, 8, 1), (4, 6, 8, 3)])
+def test_mid_planes_refuses_what_is_not_one_volume(shape):
+    with pytest.raises(ValueError, match=re.escape(f"got shape {shape}")):
+        data.mid_planes(np.zeros(shape))

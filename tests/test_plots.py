@@ -3,6 +3,7 @@
 import re
 from types import SimpleNamespace
 
+import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -339,3 +340,16 @@ def test_heat_maps_refuse_bad_panels(panels, log, message):
         heat_maps(
             panels, x_values=[1, 2], y_values=[1, 2], xlabel="x", ylabel="y", title="t", log=log
         )
+
+
+def test_image_grid_outlines_draw_one_orange_edge_per_image():
+    inside = np.pad(np.ones((8, 6), bool), 2)  # the shape of _images: 12×10
+    fig = plots.image_grid(_images(2), title="Padded", outlines=[inside, inside])
+    for ax in fig.axes[:2]:
+        (edge,) = ax.collections
+        assert matplotlib.colors.to_hex(edge.get_edgecolor()[0]) == plots.MISMATCH_COLOUR.lower()
+
+
+def test_image_grid_rejects_outlines_of_another_shape():
+    with pytest.raises(ValueError, match=re.escape("got [(3, 3)] for images of [(12, 10)]")):
+        plots.image_grid(_images(1), title="bad", outlines=[np.ones((3, 3), bool)])

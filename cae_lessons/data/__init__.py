@@ -35,6 +35,7 @@ the package (nothing above them); TensorFlow is imported by :func:`as_dataset` a
 
 from cae_lessons.data.load import (
     load_mri_data,
+    load_mri_volumes,
 )
 from cae_lessons.data.pipeline import (
     as_dataset,
@@ -50,6 +51,7 @@ from cae_lessons.data.preprocess import (
     evenly_spaced,
     fit_stack,
     foreground_fraction,
+    mid_planes,
     resample_matrix,
     resampled_shape,
     unfit_stack,
@@ -99,6 +101,8 @@ __all__ = [
     "fit_stack",
     "foreground_fraction",
     "load_mri_data",
+    "load_mri_volumes",
+    "mid_planes",
     "phantom",
     "phantom_dots",
     "resample_matrix",

@@ -175,7 +175,7 @@ def _plane_stacks(unit: _Unit, plane: str) -> list[tuple[str, np.ndarray, tuple 
         rest = [a for a in range(3) if a != axis]
         if min(unit.data.shape[a] for a in rest) < 2:
             continue
-        stack = np.rot90(np.moveaxis(unit.data, axis, 0), axes=(1, 2))
+        stack = _plane_view(unit.data, axis)
         mm = None if unit.voxel_size is None else tuple(unit.voxel_size[a] for a in rest[::-1])
         stacks.append((name, stack, mm))
     if not stacks:
@@ -184,6 +184,46 @@ def _plane_stacks(unit: _Unit, plane: str) -> list[tuple[str, np.ndarray, tuple 
             "one pixel; pass plane='all' to take the planes it has."
         )
     return stacks
+
+
+def _plane_view(data: np.ndarray, axis: int) -> np.ndarray:
+    """The slices of an ``(X, Y, Z)`` RAS+ volume across ``axis``, shown the book's way up."""
+    return np.rot90(np.moveaxis(data, axis, 0), axes=(1, 2))
+
+
+def mid_planes(volume) -> dict[str, np.ndarray]:
+    """Return the middle sagittal, coronal and axial slices of a volume, the way up the book shows.
+
+    For a picture of a whole volume before a 3-D model sees it (ch. 6's section "A 3-D U-Net
+    meets the whole volume"); the slices are oriented as :func:`load_mri_data` orients them.
+
+    Parameters
+    ----------
+    volume : (X, Y, Z) or (X, Y, Z, 1) ndarray
+        One volume in RAS+ order, as :func:`load_mri_volumes` gives it (without the batch axis).
+
+    Returns
+    -------
+    dict of str to (H, W) ndarray
+        ``'sagittal'``, ``'coronal'`` and ``'axial'``.
+
+    Examples
+    --------
+    >>> planes = mid_planes(np.zeros((4, 6, 8, 1), np.float32))
+    >>> {name: plane.shape for name, plane in planes.items()}
+    {'sagittal': (8, 6), 'coronal': (8, 4), 'axial': (6, 4)}
+    """
+    data = np.asarray(volume)
+    if data.ndim == 4 and data.shape[-1] == 1:
+        data = data[..., 0]
+    if data.ndim != 3:
+        raise ValueError(
+            f"mid_planes needs one volume (X, Y, Z) or (X, Y, Z, 1); got shape {data.shape}. "
+            "For a batch from load_mri_volumes, pass volumes[0]."
+        )
+    return {
+        name: _plane_view(data, axis)[data.shape[axis] // 2] for name, axis in _PLANE_AXIS.items()
+    }
 
 
 def foreground_fraction(stack: np.ndarray, threshold: float) -> np.ndarray:

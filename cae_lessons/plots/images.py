@@ -15,6 +15,7 @@ from cae_lessons.plots.style import (
     LINE_COLOURS,
     MAX_WIDTH_IN,
     MIN_FONT_PT,
+    MISMATCH_COLOUR,
     _as_images,
     _grid,
     _set_image,
@@ -32,6 +33,7 @@ def image_grid(
     colorbar_label: str = "intensity (normalised)",
     ncols: int | None = None,
     size: float = 2.6,
+    outlines=None,
 ) -> Figure:
     """Show images side by side with one colour scale and one colour bar.
 
@@ -47,6 +49,10 @@ def image_grid(
         The figure's title.
     vmin, vmax : float or None
         The shared colour scale; ``None`` uses the range over all images.
+    outlines : sequence of (H, W) bool arrays, optional
+        One mask per image; the edge of each is drawn in the book's orange (e.g. the original
+        extent inside a padded image, where black on black would not show); say in ``title``
+        what it marks.
 
     Returns
     -------
@@ -57,15 +63,27 @@ def image_grid(
     >>> fig = image_grid(np.zeros((2, 8, 6, 1), np.float32), title="Two blank slices")
     >>> [ax.get_title() for ax in fig.axes[:2]]
     ['8×6 px', '8×6 px']
+    >>> inside = np.pad(np.ones((4, 4), bool), 2)
+    >>> fig = image_grid([np.zeros((8, 8))], title="Padded", outlines=[inside])
+    >>> len(fig.axes[0].collections)  # the orange edge
+    1
     """
     arrays = _as_images(images)
     if titles is not None and len(titles) != len(arrays):
         raise ValueError(f"got {len(titles)} titles for {len(arrays)} images; give one per image.")
+    masks = None if outlines is None else [np.asarray(m, dtype=bool) for m in outlines]
+    if masks is not None and [m.shape for m in masks] != [a.shape for a in arrays]:
+        raise ValueError(
+            f"outlines must be one mask per image, of the image's shape: got "
+            f"{[m.shape for m in masks]} for images of {[a.shape for a in arrays]}."
+        )
     low = min(float(a.min()) for a in arrays) if vmin is None else vmin
     high = max(float(a.max()) for a in arrays) if vmax is None else vmax
     fig, axes = _grid(len(arrays), ncols, size)
     for i, (ax, image) in enumerate(zip(axes.flat, arrays, strict=False)):
         shown = ax.imshow(image, cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
+        if masks is not None:
+            ax.contour(masks[i], levels=[0.5], colors=[MISMATCH_COLOUR], linewidths=1.5)
         ax.set_title(titles[i] if titles is not None else f"{image.shape[0]}×{image.shape[1]} px")
         ax.set_xticks([])
         ax.set_yticks([])

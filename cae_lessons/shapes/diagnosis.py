@@ -283,6 +283,7 @@ def _output_padding_fix(specs, shape) -> Fix | None:
             settings = ", ".join(
                 f"{specs[i].name or i!s}: output_padding={changed.output_padding}"
                 for i, changed in zip(indices, choice, strict=True)
+                if changed != specs[i]
             )
             return Fix("output_padding", f"set {settings}", tuple(layers), shape)
     return None

@@ -98,6 +98,8 @@ INTERPOLATIONS = (
 """What ``UpSampling2D`` and ``Resizing`` accept (a model read from Keras may add a note)."""
 
 AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+_AXIS_UNITS = {1: ("sample",), 2: ("row", "column"), 3: ("slice", "row", "column")}
+"""What one step along each axis is, for notes such as "drops the last column"."""
 """The spatial axes of a 1-D, 2-D and 3-D layer, as this package names them in messages."""
 AXES = AXIS_NAMES[2]
 RANKS = tuple(AXIS_NAMES)

@@ -15,6 +15,7 @@ from cae_lessons.shapes.arithmetic import _axis_size, _axis_step
 from cae_lessons.shapes.graph import INPUT, is_chain, merge_size, wiring
 from cae_lessons.shapes.reading import _as_specs, data_format
 from cae_lessons.shapes.specs import (
+    _AXIS_UNITS,
     _WINDOWS,
     AXIS_NAMES,
     MERGES,
@@ -272,6 +273,10 @@ class ShapeTrace:
         )
 
 
+_UNIT = "\x00unit\x00"
+"""Stands in a per-axis note for the axis' unit until :func:`_join_axes` names it."""
+
+
 def _axis_note(spec: LayerSpec, axis: int, n_in: int, n_out: int) -> tuple[str, bool]:
     """Plain-English note on what a layer does to one axis, and whether it loses pixels."""
     k, s = spec.kernel_size[axis], spec.strides[axis]
@@ -291,9 +296,9 @@ def _axis_note(spec: LayerSpec, axis: int, n_in: int, n_out: int) -> tuple[str, 
     dropped = 0 if spec.padding == "same" else (n_in - dilated) % s
     losses = []
     if dropped:
-        losses.append(f"drops the last {'row' if dropped == 1 else f'{dropped} rows'}")
+        losses.append(f"drops the last {_UNIT if dropped == 1 else f'{dropped} {_UNIT}s'}")
     if s > dilated:
-        losses.append(f"skips {s - dilated} of every {s} rows between windows")
+        losses.append(f"skips {s - dilated} of every {s} {_UNIT}s between windows")
     pads = n_out * s - n_in if spec.padding == "same" else 0
     verb = "floors" if dropped else "pads" if pads > 0 else "maps"
     note = f"{what} with stride {s} {verb} {n_in}→{n_out}"
@@ -327,10 +332,19 @@ def _up_note(spec: LayerSpec, n_out: int, target: int | None) -> tuple[str, bool
 
 
 def _join_axes(notes: Sequence[str]) -> str:
+    """One note for the axes, or one per axis, each in its own unit (row, column, slice).
+
+    Notes that agree on every axis are given once, in the first axis' unit.
+    """
+    units = _AXIS_UNITS[len(notes)]
     if len(set(notes)) == 1:
-        return notes[0]
+        return notes[0].replace(_UNIT, units[0])
     names = AXIS_NAMES[len(notes)]
-    return "; ".join(f"{axis}: {note}" for axis, note in zip(names, notes, strict=True) if note)
+    return "; ".join(
+        f"{axis}: {note.replace(_UNIT, unit)}"
+        for axis, unit, note in zip(names, units, notes, strict=True)
+        if note
+    )
 
 
 def trace(model_or_layers, input_shape=None) -> ShapeTrace:
