@@ -2,14 +2,16 @@
 
 TensorFlow turns these kernels on by itself on many CPUs (AVX-512 VNNI or BF16: AMD Zen 4, recent
 Intel). The package leaves that choice to TensorFlow (``TF_ENABLE_ONEDNN_OPTS`` decides) and
-guards the shapes the kernels fail on: a pooling whose output would be empty, and a 1-wide
-strided (transposed) convolution, where the default kernels compute an answer. Each case runs in
+guards the shapes the kernels fail on: a pooling whose output would be empty, a 1-wide
+strided (transposed) convolution, and a ZeroPadding3D feeding a 'same' Conv3D, where the default
+kernels compute the right answer. Each case runs in
 a fresh process (TensorFlow reads the variable once, and one case kills the process). The day the
 oneDNN tests fail, TensorFlow has fixed the kernels and the guard can go
 (``shapes.cpu_kernel_problems``).
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -33,11 +35,17 @@ CASES = {
     # once.
     "transpose_1_wide_stride_2": "[stepped(keras.layers.Conv2DTranspose(1, 1, strides=2), "
     "np.zeros((1, n, n, 1), 'f')) for n in range(1, 13)][-1]",
+    # A ZeroPadding3D feeding a 'same' Conv3D, run in graph mode (predict): oneDNN fuses the two
+    # and drops the 'same' padding; the output is silently what a 'valid' convolution gives.
+    "pad_then_same_conv3d": "keras.Sequential([keras.Input((7, 7, 7, 1)), "
+    "keras.layers.ZeroPadding3D(1), keras.layers.Conv3D(1, 3, padding='same')])"
+    ".predict(np.zeros((1, 7, 7, 7, 1), 'f'), verbose=0)",
 }
 EXPECTED = {
     "pool_to_empty": "(1, 0, 0, 1)",
     "pool_to_empty_stride_1": "(1, 0, 0, 1)",
     "transpose_1_wide_stride_2": "(1, 24, 24, 1)",
+    "pad_then_same_conv3d": "(1, 9, 9, 9, 1)",
 }
 
 
@@ -109,6 +117,7 @@ def test_default_kernels_run_every_case(case):
         ("pool_to_empty", "AbortedError"),
         ("pool_to_empty_stride_1", None),  # killed by SIGFPE: no Python error at all
         ("transpose_1_wide_stride_2", "signal"),
+        ("pad_then_same_conv3d", "(1, 7, 7, 7, 1)"),  # no error: a wrong shape
     ],
 )
 def test_onednn_kernels_fail_where_the_default_ones_work(case, failure):
@@ -123,6 +132,8 @@ def test_onednn_kernels_fail_where_the_default_ones_work(case, failure):
     run = _run(case, "1")
     if failure is None:
         assert run.returncode == -signal.SIGFPE
+    elif failure.startswith("("):
+        assert (run.returncode, run.stdout.strip()) == (0, failure), run.stderr[-1500:]
     else:
         assert run.returncode == 1 and failure in run.stderr
 
@@ -133,3 +144,51 @@ def test_the_package_refuses_the_case_before_tensorflow_runs_it():
     layer = keras.layers.Conv2DTranspose(1, 1, strides=2)
     with pytest.raises(ValueError, match="a 1-wide kernel with stride 2 along the height"):
         check_cpu_kernels([layer], (4, 4, 1))
+
+
+def _padded_conv3d(*between, **conv):
+    return keras.Sequential(
+        [
+            keras.Input((7, 7, 7, 1)),
+            keras.layers.ZeroPadding3D(1, name="pad"),
+            *between,
+            keras.layers.Conv3D(1, name="conv", **{"kernel_size": 3, "padding": "same", **conv}),
+        ]
+    )
+
+
+@pytest.mark.parametrize("between", [[], [keras.layers.Identity()], [keras.layers.ReLU()]])
+def test_the_package_refuses_a_zero_padding_3d_that_feeds_a_same_conv3d(between):
+    from cae_lessons.shapes import CpuKernelError, check_cpu_kernels
+
+    message = (
+        "'pad' ZeroPadding3D(padding=((1, 1), (1, 1), (1, 1))) feeds 'conv' Conv3D(kernel_size="
+        "(3, 3, 3), strides=(1, 1, 1), padding='same'): in graph mode (predict, fit) oneDNN "
+        "fuses the two and drops the convolution's 'same' padding"
+    )
+    with pytest.raises(CpuKernelError, match=re.escape(message)):
+        check_cpu_kernels(_padded_conv3d(*between))
+
+
+@pytest.mark.parametrize(
+    "conv",
+    [{"padding": "valid"}, {"kernel_size": 1}, {"dilation_rate": 2}],
+    ids=["valid", "1-wide", "dilated"],
+)
+def test_the_padded_conv3d_that_onednn_runs_right_is_not_refused(conv):
+    from cae_lessons.shapes import cpu_kernel_problems
+
+    assert cpu_kernel_problems(_padded_conv3d(**conv)) == ()
+
+
+def test_a_zero_padding_2d_before_a_same_conv2d_is_not_refused():
+    from cae_lessons.shapes import cpu_kernel_problems
+
+    model = keras.Sequential(
+        [
+            keras.Input((7, 7, 1)),
+            keras.layers.ZeroPadding2D(1),
+            keras.layers.Conv2D(1, 3, padding="same"),
+        ]
+    )
+    assert cpu_kernel_problems(model) == ()

@@ -88,6 +88,12 @@ def nested(size=None):
     return keras.Model(inputs, out, name="outer")
 
 
+def nested_in_sequential(size=None):
+    inner = keras.Sequential([keras.Input((None, None, 1)), layers.Conv2D(2, 3, name="c")])
+    pool = layers.MaxPooling2D(2, name="pool")
+    return keras.Sequential([keras.Input((size, size, 1)), inner, pool], name="outer_seq")
+
+
 BUILDERS = {
     "unet_same": lambda size=None: unet(3, size),
     "unet_valid": valid_unet,
@@ -96,6 +102,7 @@ BUILDERS = {
     "residual_ops_concatenate": lambda size=None: residual("ops", size),
     "shared": shared,
     "nested": nested,
+    "nested_in_sequential": nested_in_sequential,
 }
 """Builders of a model at one size, or at any size (``None``)."""
 
@@ -370,7 +377,7 @@ def test_a_fix_keeps_names_activations_normalisation_and_weights():
     assert fixed.output_shape == (None, 130, 130, 1)
 
 
-def test_a_fix_inside_a_nested_model_is_refused_with_the_layer():
+def test_a_fix_inside_a_nested_model_edits_the_nested_layer():
     inner = keras.Sequential(
         [
             keras.Input((None, None, 1)),
@@ -382,8 +389,10 @@ def test_a_fix_inside_a_nested_model_is_refused_with_the_layer():
     x = inputs = keras.Input((12, 12, 1))
     model = keras.Model(inputs, inner(x))
     fix = next(f for f in diagnose(model).fixes if f.kind == "match_strides")
-    with pytest.raises(ValueError, match="The fix changes 'inner/p', a layer inside a nested"):
-        fix.apply(model)
+    fixed = fix.apply(model)
+    assert fixed.get_layer("inner").get_layer("p").strides == (2, 2)
+    assert model.get_layer("inner").get_layer("p").strides == (3, 3)  # the user's is untouched
+    assert fixed.output_shape == (None, 12, 12, 1) and fix.check(model)
 
 
 def test_augmentation_and_normalisation_layers_are_shape_neutral_as_in_keras():

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from cae_lessons.shapes.cpu import drops_fused_padding
 from cae_lessons.shapes.graph import INPUT, axis_sizes, output_channels, output_size, wiring
 from cae_lessons.shapes.reading import _as_specs, _ranked_specs
 from cae_lessons.shapes.solving import WIDTH, InputSizes, input_sizes
@@ -317,6 +318,29 @@ def _fed_by(specs, name: str) -> tuple[LayerSpec, ...]:
     )
 
 
+def _unfused(front: LayerSpec, specs, padded) -> tuple[LayerSpec, tuple[LayerSpec, ...], str]:
+    """The padding in front and the specs, with a convolution oneDNN would fuse with it made
+    'valid' and its 'same' padding moved into ``front`` (the same output on every machine).
+
+    oneDNN drops the 'same' padding of a Conv3D that a ZeroPadding3D feeds
+    (:func:`cae_lessons.shapes.cpu.drops_fused_padding`). When the model input feeds one such
+    convolution and nothing else, the padding 'same' adds at the padded size (``padded``) is
+    added to ``front`` instead. Returns the name of the convolution changed ('' if none).
+    """
+    takers = [i for i, sources in enumerate(wiring(specs)) if -1 in sources]
+    if len(takers) != 1 or not drops_fused_padding(specs[takers[0]]):
+        return front, tuple(specs), ""
+    conv = specs[takers[0]]
+    margins = []
+    for axis, ((before, after), n) in enumerate(zip(front.margins, padded[:-1], strict=True)):
+        k, s = conv.kernel_size[axis], conv.strides[axis]
+        total = max((-(-n // s) - 1) * s + k - n, 0)  # what 'same' pads, as TensorFlow splits it
+        margins.append((before + total // 2, after + total - total // 2))
+    changed = list(specs)
+    changed[takers[0]] = replace(conv, padding="valid")
+    return replace(front, margins=tuple(margins)), tuple(changed), conv.name or str(takers[0])
+
+
 def _pad_to_multiple_fix(specs, shape) -> Fix | None:
     axes = range(len(shape) - 1)
     factors = [math.prod(s.strides[axis] for s in specs if _is_down(s)) for axis in axes]
@@ -325,15 +349,21 @@ def _pad_to_multiple_fix(specs, shape) -> Fix | None:
     if not any(differences):
         return None
     padded = (*targets, shape[-1])
-    front = _margin_layers("zero_pad", differences)
-    layers = (*front, *_fed_by(specs, front[0].name), *_margin_layers("crop", differences))
+    front, body, unfused = _unfused(*_margin_layers("zero_pad", differences), specs, padded)
+    layers = (front, *_fed_by(body, front.name), *_margin_layers("crop", differences))
     if not (_round_trips(specs, padded) and _round_trips(layers, shape)):
         return None
+    valid = (
+        f", {unfused!r} made padding='valid' with its 'same' padding moved into the "
+        "ZeroPadding3D (oneDNN's CPU kernels drop it where a ZeroPadding3D feeds a Conv3D)"
+        if unfused
+        else ""
+    )
     return Fix(
         "pad_to_multiple",
         f"pad the input to a multiple of {_both(*factors)} ({_joined(shape[:-1])} → "
-        f"{_joined(padded[:-1])}) with {layers[0].describe()} in front and crop it back with "
-        f"{layers[-1].describe()}",
+        f"{_joined(padded[:-1])}) with {front.describe()} in front{valid}, and crop it back "
+        f"with {layers[-1].describe()}",
         layers,
         shape,
     )

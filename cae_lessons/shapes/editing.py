@@ -25,7 +25,7 @@ _CONFIG_KEYS = {
 
 
 def _changes(original: tuple[LayerSpec, ...], fixed: tuple[LayerSpec, ...]) -> dict:
-    """``{layer name: {config key: new value}}`` for the layers whose arguments the fix changed."""
+    """``{spec name: {config key: new value}}`` for the layers whose arguments the fix changed."""
     by_name = {spec.name: spec for spec in fixed}
     changes = {}
     for spec in original:
@@ -39,15 +39,20 @@ def _changes(original: tuple[LayerSpec, ...], fixed: tuple[LayerSpec, ...]) -> d
             for field, key in _CONFIG_KEYS.items()
             if getattr(new, field) != getattr(spec, field)
         }
+        if not keys:  # only the layers it takes were renamed (a layer added in front)
+            continue
         if spec.rank == 1 and "size" in keys:  # UpSampling1D takes an int
             keys["size"] = keys["size"][0]
-        if "/" in spec.name:
-            raise ValueError(
-                f"The fix changes {spec.name!r}, a layer inside a nested model; apply_fix edits "
-                "the outer model's own layers only. Make the change in the nested model."
-            )
-        changes[spec.name.split("#")[0]] = keys
+        changes[spec.name] = keys
     return changes
+
+
+def _layer_at(model, path: str):
+    """The layer a spec name denotes: ``'inner/conv#2'`` is ``conv`` in the nested ``inner``."""
+    layer = model
+    for part in path.split("/"):
+        layer = layer.get_layer(part.split("#")[0])
+    return layer
 
 
 def apply_fix(fix, model):
@@ -88,6 +93,15 @@ def apply_fix(fix, model):
     original, shape = _as_specs(model, fix.input_shape)
     if fix.kind == "input_size":
         return _rebuilt(model, fix.input_shape)
+    changes = {
+        id(_layer_at(model, name)): keys for name, keys in _changes(original, fix.layers).items()
+    }
+
+    def edit(layer):  # nested models too: clone_model(..., recursive=True) edits their layers
+        config = layer.get_config()
+        config.update(changes.get(id(layer), {}))
+        return type(layer).from_config(config)
+
     names = {spec.name for spec in original}
     added = [i for i, spec in enumerate(fix.layers) if spec.name not in names]
     if added:
@@ -96,26 +110,23 @@ def apply_fix(fix, model):
         for i in added:
             if i < first:
                 x = _keras_layer(keras.layers, fix.layers[i], fix.layers[i].name, shape[-1])(x)
-        x = _rebuilt(model, tuple(x.shape[1:]))(x)
+        x = _rebuilt(model, tuple(x.shape[1:]), edit)(x)
         for i in added:
             if i > first:
                 x = _keras_layer(keras.layers, fix.layers[i], fix.layers[i].name, shape[-1])(x)
         return keras.Model(inputs, x, name=f"{model.name}_fixed")
-    changes = _changes(original, fix.layers)
-
-    def edit(layer):
-        config = layer.get_config()
-        config.update(changes.get(layer.name, {}))
-        return type(layer).from_config(config)
-
-    return _with_weights(model, keras.models.clone_model(model, clone_function=edit))
+    clone = keras.models.clone_model(model, clone_function=edit, recursive=True)
+    return _with_weights(model, clone)
 
 
-def _rebuilt(model, input_shape):
-    """The model, weights and all, rebuilt for inputs of ``input_shape``."""
+def _rebuilt(model, input_shape, edit=None):
+    """The model, weights and all, rebuilt for inputs of ``input_shape`` (each layer made by
+    ``edit``, if given, as ``keras.models.clone_model``'s ``clone_function``)."""
     import keras
 
-    clone = keras.models.clone_model(model, input_tensors=keras.Input(input_shape))
+    clone = keras.models.clone_model(
+        model, input_tensors=keras.Input(input_shape), clone_function=edit, recursive=True
+    )
     return _with_weights(model, clone)
 
 

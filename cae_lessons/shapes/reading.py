@@ -226,16 +226,17 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
     index of an earlier call or -1 for the model input. A ``Sequential`` model is its
     ``layers``; a functional model is walked from its output back through the nodes that made
     it: a layer called twice appears twice (its second call named ``'name#2'``), a nested model
-    is inlined (its layers named ``'model/layer'``). Refused with the reason rather than read
-    wrongly: several inputs or outputs, a subclassed model (its call order is not in its
-    attributes), a ``keras.ops`` call trace does not know, and ``CropToInput`` to anything but
-    the model input.
+    (in a functional or a built ``Sequential`` model) is inlined (its layers named
+    ``'model/layer'``). Refused with the reason rather than read wrongly: several inputs or
+    outputs, a subclassed model (its call order is not in its attributes), a ``keras.ops`` call
+    trace does not know, and ``CropToInput`` to anything but the model input.
     """
     import keras
 
     name = getattr(model, "name", type(model).__name__)
     _refuse_unreadable(model, name)
-    if isinstance(model, keras.Sequential):
+    nests = any(isinstance(layer, keras.Model) for layer in model.layers)
+    if isinstance(model, keras.Sequential) and not (nests and hasattr(model, "outputs")):
         layers = [layer for layer in model.layers if layer_kind(layer) != "input"]
         return [
             (layer, layer_kind(layer) or "unknown", layer.name, (i - 1,))
