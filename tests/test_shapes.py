@@ -421,8 +421,13 @@ def _two_inputs():
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (_two_heads, r"one input and one output; 'two_heads' has 1 input\(s\) .* 2 output\(s\)"),
-        (_two_inputs, r"'two_inputs' has 2 input\(s\)"),
+        (
+            _two_heads,
+            r"one input and one output; 'two_heads' has 1 input\(s\) and 2 output\(s\) "
+            r"'conv2d_\d+' \(None, 14, 14, 1\), 'conv2d_\d+' \(None, 14, 14, 3\)\. Trace each head "
+            r"on its own: for head in cae_lessons\.shapes\.heads\(model\): trace\(head\)\.",
+        ),
+        (_two_inputs, r"'two_inputs' has 2 input\(s\) .*: the size of each input is its own"),
         (_Subclassed, r"cannot read the model 'subclassed' \(_Subclassed\): a subclassed"),
         (_crop_to_other, r"'crop' \(CropToInput\) crops to a tensor other than the model's input"),
     ],
@@ -723,7 +728,8 @@ def test_diagnose_lists_output_padding_only_when_it_works():
 def test_diagnose_reports_channels_and_too_small_inputs():
     d = diagnose([LayerSpec("conv", kernel_size=1, filters=3)], (8, 8, 1))
     assert d.problems == (
-        "the output has 3 channels, the input 1: give the last convolution filters=1",
+        "the output has 3 channels, the input 1: to reconstruct the input, give the last "
+        "convolution filters=1; a head meant to give 3 channels (classes, say) needs no fix",
     )
     assert d.fixes == ()
     tiny = diagnose([LayerSpec("conv", kernel_size=5), LayerSpec("upsample", size=1)], (4, 4))
@@ -751,6 +757,12 @@ def saved(tmp_path_factory):
         ]
     )
     good.save(folder / "good.keras")
+    x = inputs = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(2, 3, padding="same", name="enc")(x)
+    pooled = keras.layers.MaxPooling2D(2, name="pool")(x)
+    up = keras.layers.UpSampling2D(2, name="up")(pooled)
+    outputs = [keras.layers.Conv2D(1, 1, name="rec")(up), keras.layers.Conv2D(3, 1, name="seg")(x)]
+    keras.Model(inputs, outputs, name="two").save(folder / "two_heads.keras")
     (folder / "not_a_model.keras").write_text("hello")
     return folder
 
@@ -789,6 +801,17 @@ def test_cli_runs_each_fix_made_to_the_model(saved, capsys):
     out = capsys.readouterr().out.splitlines()[-1]
     assert out.startswith("Each fix made to the model and run once on zeros: input_size round-")
     assert out.endswith("pad_to_multiple round-trips.") and "FAILS" not in out
+
+
+def test_cli_diagnoses_each_head_of_a_model_with_two_outputs(saved, capsys):
+    assert shapes.main([str(saved / "two_heads.keras"), "--input", "17x16"]) == 1
+    out = capsys.readouterr().out
+    rec, seg = out.split("== head 'two_seg' (output 'seg') ==")
+    assert rec.startswith("== head 'two_rec' (output 'rec') ==")
+    assert "MISMATCH: height: pooling 2 with stride 2 floors 17→8" in " ".join(rec.split())
+    assert "OK: the output shape equals the input" not in rec
+    assert "17×16×3" in seg and "the output is" not in seg  # 'same' keeps the size
+    assert "a head meant to give 3 channels (classes, say) needs no fix" in " ".join(seg.split())
 
 
 def test_cli_bad_input_flag_is_usage_error(saved, capsys):

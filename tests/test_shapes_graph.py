@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from keras import layers
 
-from cae_lessons.shapes import LayerSpec, build_model, diagnose, input_sizes, trace
+from cae_lessons.shapes import LayerSpec, build_model, diagnose, heads, input_sizes, trace
 from cae_lessons.shapes.graph import axis_sizes, wiring
 from cae_lessons.shapes.reading import _as_specs
 from cae_lessons.shapes.solving import SizeRule
@@ -94,6 +94,18 @@ def nested_in_sequential(size=None):
     return keras.Sequential([keras.Input((size, size, 1)), inner, pool], name="outer_seq")
 
 
+def two_heads(head, size=None):
+    """A U-Net of depth 1 with a reconstruction head and a segmentation head at the skip."""
+    x = inputs = keras.Input((size, size, 1))
+    skip = layers.Conv2D(2, 3, padding="same", name="enc")(x)
+    x = layers.MaxPooling2D(2, name="pool")(skip)
+    x = layers.Conv2DTranspose(2, 2, strides=2, name="up")(x)
+    x = layers.Concatenate(name="join")([x, skip])
+    rec = layers.Conv2D(1, 1, name="rec")(x)
+    seg = layers.Conv2D(3, 3, name="seg")(skip)  # 'valid': two pixels smaller
+    return heads(keras.Model(inputs, [rec, seg], name="two"))[head]
+
+
 BUILDERS = {
     "unet_same": lambda size=None: unet(3, size),
     "unet_valid": valid_unet,
@@ -103,6 +115,8 @@ BUILDERS = {
     "shared": shared,
     "nested": nested,
     "nested_in_sequential": nested_in_sequential,
+    "two_heads_rec": lambda size=None: two_heads(0, size),
+    "two_heads_seg": lambda size=None: two_heads(1, size),
 }
 """Builders of a model at one size, or at any size (``None``)."""
 
@@ -517,3 +531,19 @@ def test_a_model_that_mixes_data_formats_is_refused():
         match="mixes data formats: 'first' is channels_first, 'last' is channels_last",
     ):
         trace(model)
+
+
+def test_each_head_of_a_two_head_model_is_diagnosed_and_fixed_on_its_own():
+    rec, seg = two_heads(0), two_heads(1)
+    assert [h.name for h in (rec, seg)] == ["two_rec", "two_seg"]
+    d = diagnose(rec, (17, 17, 1))
+    assert not d.ok and d.problems[0].startswith("'join' Concatenate(['up', 'enc']) cannot join")
+    assert d.fixes and all(fix.check(rec) for fix in d.fixes)  # each made to the head and run
+    assert trace(seg, input_shape=(17, 17, 1)).output_shape == (15, 15, 3)
+
+
+def test_heads_refuses_a_model_with_two_inputs():
+    a, b = keras.Input((8, 8, 1)), keras.Input((8, 8, 1))
+    model = keras.Model([a, b], layers.Add()([a, b]), name="pair")
+    with pytest.raises(ValueError, match=r"'pair' has 2 input\(s\) .*: the size of each input"):
+        heads(model)

@@ -45,7 +45,7 @@ from cae_lessons.shapes.crosscheck import SizeCheck, check_sizes_against_keras
 from cae_lessons.shapes.diagnosis import Diagnosis, Fix, compatible_sizes, diagnose
 from cae_lessons.shapes.editing import apply_fix, check_fix
 from cae_lessons.shapes.fitting import fit_layers
-from cae_lessons.shapes.reading import layer_kind
+from cae_lessons.shapes.reading import heads, layer_kind
 from cae_lessons.shapes.solving import AxisSizes, InputSizes, SizeRule, input_sizes
 from cae_lessons.shapes.specs import (
     AXES,
@@ -89,6 +89,7 @@ __all__ = [
     "crop_output_size",
     "diagnose",
     "fit_layers",
+    "heads",
     "input_sizes",
     "layer_kind",
     "main",

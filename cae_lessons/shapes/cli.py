@@ -8,6 +8,7 @@ import sys
 
 from cae_lessons.shapes.diagnosis import diagnose
 from cae_lessons.shapes.fitting import fit_layers
+from cae_lessons.shapes.reading import heads
 
 
 def _parse_input(text: str) -> tuple[int, ...]:
@@ -25,10 +26,12 @@ def _parse_input(text: str) -> tuple[int, ...]:
 
 def main(argv=None) -> int:
     """``cae-shapes model.keras [--input HxW]``: print the trace, the diagnosis, and whether each
-    fix, made to the model itself, round-trips in one forward pass.
+    fix, made to the model itself, round-trips in one forward pass; for a model with several
+    outputs, each head in turn (:func:`heads`).
 
-    Exit status: 0 when the model round-trips, 1 on a mismatch, 2 on bad usage (a missing or
-    unreadable file, a malformed ``--input``, a layer trace cannot read). Used by ch. 1.
+    Exit status: 0 when the model (every head) round-trips, 1 on a mismatch, 2 on bad usage (a
+    missing or unreadable file, a malformed ``--input``, a layer trace cannot read). Used by
+    ch. 1.
 
     Examples
     --------
@@ -64,9 +67,19 @@ def main(argv=None) -> int:
     except Exception as error:  # any loading failure is a usage error
         return fail(f"cannot load {args.model!r} as a Keras model: {error}")
     try:
-        result = diagnose(model, args.input)
+        parts = heads(model)
+        results = [diagnose(head, args.input) for head in parts]
     except (TypeError, ValueError) as error:
         return fail(str(error))
+    for head, result in zip(parts, results, strict=True):
+        if len(parts) > 1:
+            print(f"== head {head.name!r} (output {head.outputs[0]._keras_history[0].name!r}) ==")
+        _report(head, result)
+    return 0 if all(result.ok for result in results) else 1
+
+
+def _report(model, result) -> None:
+    """Print a diagnosis of ``model``: its trace, the verdict, and each fix run once."""
     if result.trace is not None:
         print(result.trace)
     print(result)
@@ -80,4 +93,3 @@ def main(argv=None) -> int:
             print(f"The fixes were not run: {error}")
         else:
             print(f"Each fix made to the model and run once on zeros: {checked}.")
-    return 0 if result.ok else 1

@@ -417,7 +417,9 @@ def diagnose(model_or_layers, input_shape=None) -> Diagnosis:
         if result.output_shape[-1] != shape[-1]:
             problems += (
                 f"the output has {result.output_shape[-1]} channels, the input {shape[-1]}: "
-                f"give the last convolution filters={shape[-1]}",
+                f"to reconstruct the input, give the last convolution filters={shape[-1]}; a "
+                f"head meant to give {result.output_shape[-1]} channels (classes, say) needs "
+                "no fix",
             )
     if result is not None and result.matches_input:
         return Diagnosis(ok=True, problems=(), fixes=(), trace=result)

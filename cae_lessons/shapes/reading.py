@@ -242,12 +242,12 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
             (layer, layer_kind(layer) or "unknown", layer.name, (i - 1,))
             for i, layer in enumerate(layers)
         ]
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
+    _refuse_several_inputs(model, name)
+    if len(model.outputs) != 1:
         raise ValueError(
-            f"trace reads a model with one input and one output; {name!r} has "
-            f"{len(model.inputs)} input(s) {[tuple(t.shape) for t in model.inputs]} and "
-            f"{len(model.outputs)} output(s) {[tuple(t.shape) for t in model.outputs]}. Trace "
-            "each path from an input to an output as a list of its layers."
+            f"trace reads a model with one input and one output; {name!r} has 1 input(s) and "
+            f"{len(model.outputs)} output(s) {_outputs_of(model)}. Trace each head on its own: "
+            "for head in cae_lessons.shapes.heads(model): trace(head)."
         )
     channels_first = data_format(model) == "channels_first"
     calls: list[tuple[object, str, str, tuple[int, ...]]] = []
@@ -312,6 +312,68 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
             f"{name!r} is too deep for trace to walk; trace it as a list of LayerSpec."
         ) from None
     return calls
+
+
+def _outputs_of(model) -> str:
+    return ", ".join(f"{t._keras_history[0].name!r} {tuple(t.shape)}" for t in model.outputs)
+
+
+def _refuse_several_inputs(model, name: str) -> None:
+    if len(model.inputs) != 1:
+        raise ValueError(
+            f"trace reads a model with one input and one output; {name!r} has "
+            f"{len(model.inputs)} input(s) {[tuple(t.shape) for t in model.inputs]} and "
+            f"{len(model.outputs)} output(s) {[tuple(t.shape) for t in model.outputs]}: the size "
+            "of each input is its own unknown. Trace each path from an input to an output as a "
+            "list of its layers."
+        )
+
+
+def heads(model) -> tuple:
+    """One single-output Keras model per output of ``model``, sharing its layers and weights.
+
+    A model with several outputs (a reconstruction head and a segmentation head, say) is
+    traced, diagnosed and fixed one head at a time: each head is the part of the graph that
+    computes that output, as ``keras.Model(model.input, output)``. A model with one output is
+    its own only head. Used by the ``cae-shapes`` command line.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A functional model with one input (several inputs are refused: their sizes are
+        separate unknowns).
+
+    Returns
+    -------
+    tuple of keras.Model
+        In the order of ``model.outputs``, each named ``'<model>_<output layer>'``.
+
+    Examples
+    --------
+    >>> import keras
+    >>> from cae_lessons.shapes import heads, trace
+    >>> x = inputs = keras.Input((None, None, 1))
+    >>> x = keras.layers.Conv2D(4, 3, padding="same", name="enc")(x)
+    >>> pooled = keras.layers.MaxPooling2D(2, name="pool")(x)
+    >>> model = keras.Model(inputs, [keras.layers.Conv2D(1, 1, name="rec")(x), pooled])
+    >>> [head.name for head in heads(model)]
+    ['functional_rec', 'functional_pool']
+    >>> [trace(head, input_shape=(28, 28, 1)).output_shape for head in heads(model)]
+    [(28, 28, 1), (14, 14, 4)]
+    """
+    import keras
+
+    name = getattr(model, "name", type(model).__name__)
+    _refuse_unreadable(model, name)
+    if isinstance(model, keras.Sequential) and not hasattr(model, "outputs"):
+        raise ValueError(f"{name!r} is not built: give it a keras.Input first.")
+    _refuse_several_inputs(model, name)
+    if len(model.outputs) == 1:
+        return (model,)
+    return tuple(
+        keras.Model(model.inputs[0], output, name=f"{name}_{output._keras_history[0].name}")
+        for output in model.outputs
+    )
 
 
 def _channel_axes(node, channels_first: bool) -> tuple[int, int]:
