@@ -355,14 +355,14 @@ def _pad_to_multiple_fix(specs, shape) -> Fix | None:
         return None
     valid = (
         f", {unfused!r} made padding='valid' with its 'same' padding moved into the "
-        "ZeroPadding3D (oneDNN's CPU kernels drop it where a ZeroPadding3D feeds a Conv3D)"
+        "ZeroPadding3D (oneDNN's CPU kernels drop it where a ZeroPadding3D feeds a Conv3D),"
         if unfused
         else ""
     )
     return Fix(
         "pad_to_multiple",
         f"pad the input to a multiple of {_both(*factors)} ({_joined(shape[:-1])} → "
-        f"{_joined(padded[:-1])}) with {front.describe()} in front{valid}, and crop it back "
+        f"{_joined(padded[:-1])}) with {front.describe()} in front{valid} and crop it back "
         f"with {layers[-1].describe()}",
         layers,
         shape,

@@ -355,9 +355,10 @@ def heads(model) -> tuple:
     >>> x = inputs = keras.Input((None, None, 1))
     >>> x = keras.layers.Conv2D(4, 3, padding="same", name="enc")(x)
     >>> pooled = keras.layers.MaxPooling2D(2, name="pool")(x)
-    >>> model = keras.Model(inputs, [keras.layers.Conv2D(1, 1, name="rec")(x), pooled])
+    >>> outputs = [keras.layers.Conv2D(1, 1, name="rec")(x), pooled]
+    >>> model = keras.Model(inputs, outputs, name="two")
     >>> [head.name for head in heads(model)]
-    ['functional_rec', 'functional_pool']
+    ['two_rec', 'two_pool']
     >>> [trace(head, input_shape=(28, 28, 1)).output_shape for head in heads(model)]
     [(28, 28, 1), (14, 14, 4)]
     """
