@@ -187,21 +187,27 @@ def _range_hull(first, stop, reads, lo, hi):
     return first[start], stop[end], some
 
 
-def receptive_fields(steps: Sequence[AxisStep]) -> tuple[ReceptiveField, ...]:
+def receptive_fields(steps: Sequence[AxisStep], wires=None) -> tuple[ReceptiveField, ...]:
     """Receptive field size, jump and start after each layer, along one axis.
 
     The RF column of the trace table in ch. 1. Computed for every unit of every layer with integer
     arithmetic (vectorised), so the size is exact even where units differ (after upsampling).
+    Through a graph (``wires``), a merge's unit reads what the same unit of each of its inputs
+    reads: its field is the union over every path from the input, as Keras' gradient sees it.
 
     Parameters
     ----------
     steps : sequence of AxisStep
-        One step per layer, input first (as built by :func:`cae_lessons.shapes.trace`).
+        One step per layer, input first (as built by :func:`cae_lessons.shapes.trace`); a merge
+        is a 1-wide window.
+    wires : sequence of tuple of int, optional
+        Per step, the indices of the steps it takes (``-1``: the input), each after those it
+        takes; default: a chain, each step taking the one before.
 
     Returns
     -------
     tuple of ReceptiveField
-        One per step.
+        One per step. In a graph, ``jump`` is the one along each step's first input.
 
     Examples
     --------
@@ -213,24 +219,51 @@ def receptive_fields(steps: Sequence[AxisStep]) -> tuple[ReceptiveField, ...]:
     ReceptiveField(size=8, jump=2, start=0)
     >>> receptive_fields([AxisStep("resize", 4, 8)])[0].jump
     Fraction(1, 2)
+
+    A 'same' 5-wide convolution (unit ``u`` reads ``u - 2 … u + 2``) added to a 3-wide one
+    that reads ``u + 1 … u + 3`` (offset -1): the union spans 6 pixels.
+
+    >>> steps = [AxisStep("window", 9, 9, kernel_size=5, offset=2),
+    ...          AxisStep("window", 9, 9, kernel_size=3, offset=-1),
+    ...          AxisStep("window", 9, 9)]
+    >>> receptive_fields(steps, [(-1,), (-1,), (0, 1)])[-1].size
+    6
     """
+    steps = tuple(steps)
+    wires = tuple((i - 1,) for i in range(len(steps))) if wires is None else tuple(wires)
     # Which units of each layer are needed, from the last layer back: its own units plus
-    # every (padding) unit the next layer reads.
-    ranges, needed = [], (0, 0)
-    for step in reversed(steps):
-        ranges.append((min(needed[0], 0), max(needed[1], step.n_out)))
-        first, last = step.bounds(np.arange(*ranges[-1]))
+    # every (padding) unit a later layer reads.
+    needed = [(0, 0) for _ in steps]
+    n_in = next((steps[i].n_in for i, w in enumerate(wires) if -1 in w), 0)
+    needed_in, ranges = (0, n_in), [(0, 0)] * len(steps)
+    for i in reversed(range(len(steps))):
+        ranges[i] = (min(needed[i][0], 0), max(needed[i][1], steps[i].n_out))
+        first, last = steps[i].bounds(np.arange(*ranges[i]))
         reads = first <= last
-        needed = (int(first[reads].min(initial=0)), int(last[reads].max(initial=-1)) + 1)
-    ranges.reverse()
-    origin = min(needed[0], 0)
-    pixels = np.arange(origin, max(needed[1], steps[0].n_in if steps else 0))
-    first, stop, reads = pixels, pixels + 1, np.ones(len(pixels), bool)
-    fields, jump = [], Fraction(1)
-    for step, (low, high) in zip(steps, ranges, strict=True):
+        lo, hi = int(first[reads].min(initial=0)), int(last[reads].max(initial=-1)) + 1
+        for j in wires[i]:
+            was = needed_in if j < 0 else needed[j]
+            now = (min(was[0], lo), max(was[1], hi)) if reads.any() else was
+            if j < 0:
+                needed_in = now
+            else:
+                needed[j] = now
+    origin = min(needed_in[0], 0)
+    pixels = np.arange(origin, max(needed_in[1], n_in))
+    start = (pixels, pixels + 1, np.ones(len(pixels), bool), origin, Fraction(1))
+    states: list[tuple] = []
+    fields = []
+    for step, (low, high), sources in zip(steps, ranges, wires, strict=True):
         lo, hi = step.bounds(np.arange(low, high))
-        first, stop, reads = _range_hull(first, stop, reads, lo - origin, hi - origin)
-        origin, jump = low, jump * step.jump
+        parts = []
+        for j in sources:
+            first, stop, reads, at, _ = start if j < 0 else states[j]
+            parts.append(_range_hull(first, stop, reads, lo - at, hi - at))
+        reads = np.logical_or.reduce([r for _, _, r in parts])
+        first = np.min([np.where(r, f, np.iinfo(np.int64).max) for f, _, r in parts], axis=0)
+        stop = np.max([np.where(r, t, np.iinfo(np.int64).min) for _, t, r in parts], axis=0)
+        jump = (start if sources[0] < 0 else states[sources[0]])[4] * step.jump
+        states.append((first, stop, reads, low, jump))
         own = slice(-low, -low + step.n_out)
         sizes = (stop - first)[own][reads[own]]
         fields.append(

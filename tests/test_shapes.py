@@ -413,9 +413,10 @@ def _crop_to_other():
     return keras.Model(inputs, crop_to_input(name="crop")([y, x]), name="crop_other")
 
 
-def _two_inputs():
-    a, b = keras.Input((16, 16, 1)), keras.Input((16, 16, 1))
-    return keras.Model([a, b], keras.layers.Conv2D(1, 3)(a), name="two_inputs")
+def _two_sizes():
+    a, b = keras.Input((16, 16, 1), name="a"), keras.Input((8, 8, 1), name="b")
+    pooled = keras.layers.MaxPooling2D(2)(a)
+    return keras.Model([a, b], keras.layers.Concatenate()([pooled, b]), name="two_sizes")
 
 
 @pytest.mark.parametrize(
@@ -423,11 +424,16 @@ def _two_inputs():
     [
         (
             _two_heads,
-            r"one input and one output; 'two_heads' has 1 input\(s\) and 2 output\(s\) "
-            r"'conv2d_\d+' \(None, 14, 14, 1\), 'conv2d_\d+' \(None, 14, 14, 3\)\. Trace each head "
-            r"on its own: for head in cae_lessons\.shapes\.heads\(model\): trace\(head\)\.",
+            r"one output; 'two_heads' has 2 outputs 'conv2d_\d+' \(None, 14, 14, 1\), "
+            r"'conv2d_\d+' \(None, 14, 14, 3\)\. Trace each head on its own: for head in "
+            r"cae_lessons\.shapes\.heads\(model\): trace\(head\)\.",
         ),
-        (_two_inputs, r"'two_inputs' has 2 input\(s\) .*: the size of each input is its own"),
+        (
+            _two_sizes,
+            r"several inputs when they are all one size .* 'two_sizes' has inputs 'a' \(16, 16, "
+            r"1\), 'b' \(8, 8, 1\): 'b' is not declared with the first one's spatial size .* "
+            r"LayerSpec\('input', inputs=\['that_layer'\], filters=C\)\.",
+        ),
         (_Subclassed, r"cannot read the model 'subclassed' \(_Subclassed\): a subclassed"),
         (_crop_to_other, r"'crop' \(CropToInput\) crops to a tensor other than the model's input"),
     ],
@@ -763,6 +769,10 @@ def saved(tmp_path_factory):
     up = keras.layers.UpSampling2D(2, name="up")(pooled)
     outputs = [keras.layers.Conv2D(1, 1, name="rec")(up), keras.layers.Conv2D(3, 1, name="seg")(x)]
     keras.Model(inputs, outputs, name="two").save(folder / "two_heads.keras")
+    image, mask = keras.Input((None, None, 1), name="image"), keras.Input((None, None, 2))
+    pooled = keras.layers.MaxPooling2D(2, name="pool")(keras.layers.Concatenate()([image, mask]))
+    up = keras.layers.UpSampling2D(2, name="up")(keras.layers.Conv2D(1, 1, name="mix")(pooled))
+    keras.Model([image, mask], up, name="pair").save(folder / "two_inputs.keras")
     (folder / "not_a_model.keras").write_text("hello")
     return folder
 
@@ -812,6 +822,13 @@ def test_cli_diagnoses_each_head_of_a_model_with_two_outputs(saved, capsys):
     assert "OK: the output shape equals the input" not in rec
     assert "17×16×3" in seg and "the output is" not in seg  # 'same' keeps the size
     assert "a head meant to give 3 channels (classes, say) needs no fix" in " ".join(seg.split())
+
+
+def test_cli_diagnoses_a_model_with_two_inputs_of_one_size(saved, capsys):
+    assert shapes.main([str(saved / "two_inputs.keras"), "--input", "17x16"]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "MISMATCH: height: pooling 2 with stride 2 floors 17→8" in out
+    assert "pad every input to a multiple of 2 (17×16 → 18×16)" in out
 
 
 def test_cli_bad_input_flag_is_usage_error(saved, capsys):

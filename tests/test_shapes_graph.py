@@ -106,6 +106,29 @@ def two_heads(head, size=None):
     return heads(keras.Model(inputs, [rec, seg], name="two"))[head]
 
 
+def two_inputs(size=None):
+    """An image and its two-channel mask, joined at the start and again at the skip."""
+    image = keras.Input((size, size, 1), name="image")
+    mask = keras.Input((size, size, 2), name="mask")
+    x = layers.Concatenate(name="join")([image, mask])
+    x = layers.Conv2D(4, 3, padding="same", name="enc")(x)
+    x = layers.MaxPooling2D(2, name="pool")(x)
+    x = layers.UpSampling2D(2, name="up")(x)
+    gate = layers.Conv2D(4, 1, name="gate")(mask)
+    x = layers.Multiply(name="gated")([x, gate])
+    return keras.Model([image, mask], layers.Conv2D(1, 3, padding="same", name="out")(x))
+
+
+def two_inputs_valid(size=None):
+    """Two scans to register, each through its own valid convolution, then added."""
+    fixed = keras.Input((size, size, 1), name="fixed")
+    moving = keras.Input((size, size, 1), name="moving")
+    a = layers.Conv2D(2, 3, name="fixed_conv")(fixed)
+    b = layers.Cropping2D(1, name="crop")(layers.Conv2D(2, 1, name="moving_conv")(moving))
+    x = layers.MaxPooling2D(2, name="pool")(layers.Add(name="sum")([a, b]))
+    return keras.Model([fixed, moving], layers.UpSampling2D(2, name="up")(x), name="register")
+
+
 BUILDERS = {
     "unet_same": lambda size=None: unet(3, size),
     "unet_valid": valid_unet,
@@ -117,6 +140,8 @@ BUILDERS = {
     "nested_in_sequential": nested_in_sequential,
     "two_heads_rec": lambda size=None: two_heads(0, size),
     "two_heads_seg": lambda size=None: two_heads(1, size),
+    "two_inputs": two_inputs,
+    "two_inputs_valid": two_inputs_valid,
 }
 """Builders of a model at one size, or at any size (``None``)."""
 
@@ -160,7 +185,8 @@ def test_input_sizes_equal_keras_forward_passes(name):
             assert m not in sizes.height.runs
             continue
         try:
-            out = model(np.zeros((1, m, m, 1), np.float32))
+            zeros = [np.zeros((1, m, m, t.shape[-1]), np.float32) for t in model.inputs]
+            out = model(zeros if len(model.inputs) > 1 else zeros[0])
         except (ValueError, tf.errors.InvalidArgumentError):  # a merge's inputs disagree
             assert m not in sizes.height.runs, m
         else:
@@ -228,7 +254,7 @@ def test_diagnose_a_valid_unet_says_what_it_maps_to_what():
             lambda: keras.Model(
                 (i := keras.Input((8, 8, 1))), [layers.Conv2D(1, 3)(i), layers.Conv2D(1, 1)(i)]
             ),
-            "trace reads a model with one input and one output",
+            "trace reads a model with one output",
         ),
         (
             lambda: keras.Model(
@@ -272,6 +298,34 @@ def test_support_through_a_merge_is_the_union_over_paths_as_the_gradient_finds(p
     assert result.support("enc0_1", (0, 0)) == ((0, 3), (0, 3))
     found = empirical_receptive_field(model, "dec0_0", position)
     assert result.support("dec0_0", position) == (found.rows, found.cols)
+
+
+@pytest.mark.parametrize(
+    ("build", "layers_after_merges"),
+    [
+        (lambda: unet(2, 128), ["skip1", "dec1_1", "skip0", "dec0_0", "dec0_1", "head"]),
+        (lambda: residual("layer", 40), ["sum"]),
+    ],
+)
+def test_receptive_field_after_merges_is_the_widest_field_the_gradient_finds(
+    build, layers_after_merges
+):
+    """The RF column past a merge is the union over paths: the largest field among the units
+    of one period in the middle of the image (away from the border), measured by gradients."""
+    from cae_lessons.receptive import empirical_receptive_field
+
+    model = build()
+    rows = {row.name: row for row in trace(model).rows}
+    for name in layers_after_merges:
+        middle = rows[name].output_shape[0] // 2
+        fields = [  # the axes are independent: one period along the diagonal covers both
+            empirical_receptive_field(model, name, (middle + d, middle + d)) for d in range(4)
+        ]
+        widest = tuple(
+            max(stop - first for first, stop in axis)
+            for axis in zip(*((f.rows, f.cols) for f in fields), strict=True)
+        )
+        assert rows[name].receptive_field == widest, name
 
 
 def test_support_refuses_a_union_that_is_not_one_box():
@@ -542,8 +596,36 @@ def test_each_head_of_a_two_head_model_is_diagnosed_and_fixed_on_its_own():
     assert trace(seg, input_shape=(17, 17, 1)).output_shape == (15, 15, 3)
 
 
-def test_heads_refuses_a_model_with_two_inputs():
-    a, b = keras.Input((8, 8, 1)), keras.Input((8, 8, 1))
-    model = keras.Model([a, b], layers.Add()([a, b]), name="pair")
-    with pytest.raises(ValueError, match=r"'pair' has 2 input\(s\) .*: the size of each input"):
-        heads(model)
+def test_the_heads_of_a_two_input_model_take_both_inputs():
+    a, b = keras.Input((8, 8, 1), name="a"), keras.Input((8, 8, 3), name="b")
+    summed = layers.Add(name="sum")([layers.Conv2D(3, 1, name="ca")(a), b])
+    model = keras.Model([a, b], [summed, layers.Conv2D(2, 3, name="cb")(b)], name="pair")
+    first, second = heads(model)
+    assert [len(head.inputs) for head in (first, second)] == [2, 2]
+    assert trace(first).output_shape == (8, 8, 3) and trace(second).output_shape == (6, 6, 2)
+
+
+def test_every_fix_of_a_two_input_model_pads_both_inputs_and_runs():
+    model = two_inputs()
+    result = diagnose(model, (33, 33))
+    assert result.problems[0].startswith("'gated' elementwise merge (Add, Multiply, ...) of")
+    assert {"input_size", "pad_to_multiple"} <= {fix.kind for fix in result.fixes}
+    for fix in result.fixes:
+        fixed = fix.apply(model)
+        size = fix.input_shape[:-1]
+        assert [tuple(t.shape[1:]) for t in fixed.inputs] == [(*size, 1), (*size, 2)], fix
+        assert fix.check(model), fix
+
+
+def test_an_input_of_another_layers_size_traces_and_builds_as_keras_computes_it():
+    specs = [
+        LayerSpec("max_pool", "pool", 2),
+        LayerSpec("input", "half", inputs=["pool"], filters=2),
+        LayerSpec("concatenate", "join", inputs=["pool", "half"]),
+        LayerSpec("upsample", "up", size=2),
+    ]
+    model = build_model(specs, (32, 32, 1))
+    rows = {row.name: row.output_shape for row in trace(specs, (32, 32, 1)).rows}
+    assert [tuple(t.shape[1:]) for t in model.inputs] == [(32, 32, 1), rows["half"]]
+    assert {name: rows[name] for name in keras_outputs(model)} == keras_outputs(model)
+    assert rows["join"] == (16, 16, 3) and rows["up"] == (32, 32, 3)

@@ -420,7 +420,7 @@ def _axis_step(spec: LayerSpec, axis: int, n_in: int, n_out: int) -> AxisStep:
     """The receptive-field view of one layer along one axis."""
     if spec.kind in ("upsample", "resize"):
         return AxisStep("resize", n_in, n_out, interpolation=spec.interpolation)
-    if spec.kind in ("crop", "zero_pad", "pad_to_multiple", "crop_to_input", "neutral"):
+    if spec.kind in ("crop", "zero_pad", "pad_to_multiple", "crop_to_input", "neutral", "input"):
         # PadToMultiple and CropToInput pad and crop at the bottom and right: no offset.
         offset = {"crop": -spec.margins[axis][0], "zero_pad": spec.margins[axis][0]}
         return AxisStep("window", n_in, n_out, offset=offset.get(spec.kind, 0))

@@ -21,7 +21,8 @@ def build_model(
     """Build a Keras model from layer specs, e.g. to run a :class:`Fix` for real.
 
     A chain becomes a ``Sequential`` model; specs whose ``inputs`` make a graph become a
-    functional model (``'concatenate'`` a ``Concatenate``, ``'elementwise'`` an ``Add``).
+    functional model (``'concatenate'`` a ``Concatenate``, ``'elementwise'`` an ``Add``, each
+    ``'input'`` another ``keras.Input``, after the first, of the size of what it takes).
     Convolutions get ``filters`` (default: the channels of their input); every convolution but
     the last gets ``activation`` and the last gets ``output_activation`` (both linear by
     default); a ``'neutral'`` spec becomes ``Activation('linear')``. Imports Keras. Used by
@@ -57,29 +58,33 @@ def build_model(
     def activation_of(index):
         return output_activation if convs and index == convs[-1] else activation
 
-    if is_chain(wires):  # a chain is a Sequential model
+    if is_chain(wires) and all(spec.kind != "input" for spec in specs):  # a Sequential
         built, channels = [], shape[-1]
         for index, spec in enumerate(specs):
             label = spec.name or f"{spec.kind}_{index}"
             built.append(_keras_layer(keras.layers, spec, label, channels, activation_of(index)))
             channels = (spec.filters or channels) if index in convs else channels
         return keras.Sequential([keras.Input(shape), *built], name=name)
-    inputs = keras.Input(shape)
+    inputs = [keras.Input(shape)]
     tensors = []
     for index, (spec, sources) in enumerate(zip(specs, wires, strict=True)):
-        args = [inputs if j < 0 else tensors[j] for j in sources]
+        args = [inputs[0] if j < 0 else tensors[j] for j in sources]
         label = spec.name or f"{spec.kind}_{index}"
-        if spec.kind == "concatenate":
+        if spec.kind == "input":  # another model input, of the size of what it takes
+            channels = spec.filters or args[0].shape[-1]
+            inputs.append(keras.Input((*args[0].shape[1:-1], channels), name=label))
+            tensors.append(inputs[-1])
+        elif spec.kind == "concatenate":
             tensors.append(keras.layers.Concatenate(name=label)(args))
         elif spec.kind == "elementwise":
             tensors.append(keras.layers.Add(name=label)(args))
         elif spec.kind == "crop_to_input":
-            tensors.append(fit_layers()[1](name=label)([args[0], inputs]))
+            tensors.append(fit_layers()[1](name=label)([args[0], inputs[0]]))
         else:
             channels = args[0].shape[-1]
             layer = _keras_layer(keras.layers, spec, label, channels, activation_of(index))
             tensors.append(layer(args[0]))
-    return keras.Model(inputs, tensors[-1], name=name)
+    return keras.Model(inputs if len(inputs) > 1 else inputs[0], tensors[-1], name=name)
 
 
 def _keras_layer(layers, spec: LayerSpec, name: str, channels: int, activation=None):

@@ -361,7 +361,8 @@ def _pad_to_multiple_fix(specs, shape) -> Fix | None:
     )
     return Fix(
         "pad_to_multiple",
-        f"pad the input to a multiple of {_both(*factors)} ({_joined(shape[:-1])} → "
+        f"pad {'every' if any(s.kind == 'input' for s in specs) else 'the'} input to a "
+        f"multiple of {_both(*factors)} ({_joined(shape[:-1])} → "
         f"{_joined(padded[:-1])}) with {front.describe()} in front{valid} and crop it back "
         f"with {layers[-1].describe()}",
         layers,

@@ -106,28 +106,59 @@ def apply_fix(fix, model):
     added = [i for i, spec in enumerate(fix.layers) if spec.name not in names]
     if added:
         first = next(i for i, spec in enumerate(fix.layers) if spec.name in names)
-        inputs = x = keras.Input(shape)
-        for i in added:
+        inputs = xs = _inputs_like(model, shape)
+        for i in added:  # in front: the same padding for every input
             if i < first:
-                x = _keras_layer(keras.layers, fix.layers[i], fix.layers[i].name, shape[-1])(x)
-        x = _rebuilt(model, tuple(x.shape[1:]), edit)(x)
+                layer = _keras_layer(keras.layers, fix.layers[i], fix.layers[i].name, shape[-1])
+                xs = [layer(x) for x in xs]
+        x = _rebuilt(model, tuple(xs[0].shape[1:]), edit)(_one_or_list(xs, model))
         for i in added:
             if i > first:
                 x = _keras_layer(keras.layers, fix.layers[i], fix.layers[i].name, shape[-1])(x)
-        return keras.Model(inputs, x, name=f"{model.name}_fixed")
+        return keras.Model(inputs if len(inputs) > 1 else inputs[0], x, name=f"{model.name}_fixed")
     clone = keras.models.clone_model(model, clone_function=edit, recursive=True)
     return _with_weights(model, clone)
 
 
 def _rebuilt(model, input_shape, edit=None):
-    """The model, weights and all, rebuilt for inputs of ``input_shape`` (each layer made by
-    ``edit``, if given, as ``keras.models.clone_model``'s ``clone_function``)."""
+    """The model, weights and all, rebuilt for inputs of ``input_shape`` (every other input at
+    its spatial size; each layer made by ``edit``, if given, as ``keras.models.clone_model``'s
+    ``clone_function``)."""
     import keras
 
+    inputs = _one_or_list(_inputs_like(model, input_shape), model)
     clone = keras.models.clone_model(
-        model, input_tensors=keras.Input(input_shape), clone_function=edit, recursive=True
+        model, input_tensors=inputs, clone_function=edit, recursive=True
     )
     return _with_weights(model, clone)
+
+
+def _input_list(model) -> list:
+    """The model's inputs as a list; empty for a Sequential model never built."""
+    try:
+        inputs = model.input
+    except AttributeError:  # a Sequential model without an Input
+        return []
+    return list(inputs) if isinstance(inputs, list | tuple) else [inputs]
+
+
+def _inputs_like(model, shape) -> list:
+    """One ``keras.Input`` per input of ``model``: ``shape`` for the first, the spatial size of
+    ``shape`` and its own channels for every other."""
+    import keras
+
+    extra = _input_list(model)[1:]
+    return [keras.Input(shape), *(keras.Input((*shape[:-1], t.shape[-1])) for t in extra)]
+
+
+def _one_or_list(tensors: list, model):
+    """What ``model`` takes: a tensor, or a list where it holds its inputs in one (a functional
+    model may hold even one input in a list)."""
+    try:
+        listed = isinstance(model.input, list | tuple)
+    except AttributeError:  # a Sequential model without an Input
+        listed = False
+    return list(tensors) if listed else tensors[0]
 
 
 def _with_weights(model, clone):
@@ -157,5 +188,7 @@ def check_fix(fix, model) -> bool:
 
     fixed = apply_fix(fix, model)
     check_cpu_kernels(fix.layers, fix.input_shape)
-    out = fixed(np.zeros((1, *fix.input_shape), np.float32))
+    spatial = fix.input_shape[:-1]
+    zeros = [np.zeros((1, *spatial, t.shape[-1]), np.float32) for t in fixed.inputs]
+    out = fixed(_one_or_list(zeros, fixed))
     return tuple(out.shape[1:]) == tuple(fix.input_shape)

@@ -227,9 +227,11 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
     ``layers``; a functional model is walked from its output back through the nodes that made
     it: a layer called twice appears twice (its second call named ``'name#2'``), a nested model
     (in a functional or a built ``Sequential`` model) is inlined (its layers named
-    ``'model/layer'``). Refused with the reason rather than read wrongly: several inputs or
-    outputs, a subclassed model (its call order is not in its attributes), a ``keras.ops`` call
-    trace does not know, and ``CropToInput`` to anything but the model input.
+    ``'model/layer'``), every input after the first is a call of kind ``'input'`` (source -1:
+    it has the first input's size). Refused with the reason rather than read wrongly: inputs
+    that may differ in size, several outputs, a subclassed model (its call order is not in its
+    attributes), a ``keras.ops`` call trace does not know, and ``CropToInput`` to anything but
+    the model input.
     """
     import keras
 
@@ -242,14 +244,14 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
             (layer, layer_kind(layer) or "unknown", layer.name, (i - 1,))
             for i, layer in enumerate(layers)
         ]
-    _refuse_several_inputs(model, name)
+    channels_first = data_format(model) == "channels_first"
+    extras = _extra_inputs(model, name, channels_first)
     if len(model.outputs) != 1:
         raise ValueError(
-            f"trace reads a model with one input and one output; {name!r} has 1 input(s) and "
-            f"{len(model.outputs)} output(s) {_outputs_of(model)}. Trace each head on its own: "
+            f"trace reads a model with one output; {name!r} has {len(model.outputs)} outputs "
+            f"{_outputs_of(model)}. Trace each head on its own: "
             "for head in cae_lessons.shapes.heads(model): trace(head)."
         )
-    channels_first = data_format(model) == "channels_first"
     calls: list[tuple[object, str, str, tuple[int, ...]]] = []
     seen: dict[tuple[int, int], int] = {}  # (id(tensor), id(scope)) -> index
     counts: dict[int, int] = {}
@@ -262,6 +264,10 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
         operation, node_index, tensor_index = tensor._keras_history
         what = f"{operation.name!r} ({type(operation).__name__})"
         if isinstance(operation, keras.layers.InputLayer):
+            if scope is top and id(tensor) in extras:  # another input: a call of its own
+                calls.append((operation, "input", operation.name, (-1,)))
+                scope[id(tensor)] = len(calls) - 1
+                del extras[id(tensor)]
             if id(tensor) not in scope:
                 raise ValueError(f"In {name!r}, {what} is an input other than the model's own.")
             seen[key] = scope[id(tensor)]
@@ -318,15 +324,31 @@ def _outputs_of(model) -> str:
     return ", ".join(f"{t._keras_history[0].name!r} {tuple(t.shape)}" for t in model.outputs)
 
 
-def _refuse_several_inputs(model, name: str) -> None:
-    if len(model.inputs) != 1:
-        raise ValueError(
-            f"trace reads a model with one input and one output; {name!r} has "
-            f"{len(model.inputs)} input(s) {[tuple(t.shape) for t in model.inputs]} and "
-            f"{len(model.outputs)} output(s) {[tuple(t.shape) for t in model.outputs]}: the size "
-            "of each input is its own unknown. Trace each path from an input to an output as a "
-            "list of its layers."
-        )
+def _extra_inputs(model, name: str, channels_first: bool) -> dict:
+    """``{id(tensor): channels}`` of every input after the first; inputs whose spatial sizes
+    may differ from the first's are refused (each size would be an unknown of its own)."""
+    first, *others = model.inputs
+    spatial = slice(2, None) if channels_first else slice(1, -1)
+    extras = {}
+    for tensor in others:
+        shape, reference = tuple(tensor.shape), tuple(first.shape)
+        channels = shape[1 if channels_first else -1]
+        if len(shape) != len(reference) or shape[spatial] != reference[spatial] or not channels:
+            raise ValueError(
+                f"trace reads a model with several inputs when they are all one size (an image "
+                f"and its mask, two scans to register): the size of every input is then the one "
+                f"unknown. {name!r} has inputs {_inputs_of(model)}: "
+                f"{tensor._keras_history[0].name!r} is not declared with the first one's "
+                "spatial size (and its channels). Declare every input with the same spatial "
+                "size (None for any), or trace a list of LayerSpec in which an input of another "
+                "layer's size is LayerSpec('input', inputs=['that_layer'], filters=C)."
+            )
+        extras[id(tensor)] = channels
+    return extras
+
+
+def _inputs_of(model) -> str:
+    return ", ".join(f"{t._keras_history[0].name!r} {tuple(t.shape[1:])}" for t in model.inputs)
 
 
 def heads(model) -> tuple:
@@ -340,8 +362,7 @@ def heads(model) -> tuple:
     Parameters
     ----------
     model : keras.Model
-        A functional model with one input (several inputs are refused: their sizes are
-        separate unknowns).
+        A functional model (a built ``Sequential`` one is its own only head).
 
     Returns
     -------
@@ -368,11 +389,10 @@ def heads(model) -> tuple:
     _refuse_unreadable(model, name)
     if isinstance(model, keras.Sequential) and not hasattr(model, "outputs"):
         raise ValueError(f"{name!r} is not built: give it a keras.Input first.")
-    _refuse_several_inputs(model, name)
     if len(model.outputs) == 1:
         return (model,)
     return tuple(
-        keras.Model(model.inputs[0], output, name=f"{name}_{output._keras_history[0].name}")
+        keras.Model(model.input, output, name=f"{name}_{output._keras_history[0].name}")
         for output in model.outputs
     )
 
@@ -405,13 +425,17 @@ def _specs_of_model(model) -> tuple[LayerSpec, ...]:
     if unknown:
         _refuse_unknown(unknown)
     wires = [sources for _, _, _, sources in calls]
-    chain = is_chain(wires)
+    chain = is_chain(wires) and all(kind != "input" for _, kind, _, _ in calls)
+    channels_first = data_format(model) == "channels_first"
     names = [label for _, _, label, _ in calls]
     specs = []
     for operation, kind, label, sources in calls:
         inputs = () if chain else tuple(INPUT if j < 0 else names[j] for j in sources)
         if kind in MERGES or kind == "neutral":  # every keras.ops call is one of these
             specs.append(LayerSpec(kind, name=label, inputs=inputs))
+        elif kind == "input":  # another model input, of the first one's size
+            channels = operation.batch_shape[1 if channels_first else -1]
+            specs.append(LayerSpec(kind, name=label, filters=channels))
         else:
             specs.append(replace(_spec_from_keras(operation), name=label, inputs=inputs))
     return tuple(specs)

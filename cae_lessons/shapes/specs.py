@@ -24,6 +24,7 @@ KINDS = (
     "elementwise",
     "concatenate",
     "neutral",
+    "input",
 )
 
 KERAS_NAMES = {
@@ -104,7 +105,7 @@ _AXIS_UNITS = {1: ("sample",), 2: ("row", "column"), 3: ("slice", "row", "column
 AXES = AXIS_NAMES[2]
 RANKS = tuple(AXIS_NAMES)
 
-_ANY_RANK = ("neutral", "crop_to_input", *MERGES)
+_ANY_RANK = ("neutral", "crop_to_input", "input", *MERGES)
 """Kinds without per-axis arguments: they take the rank of the layers around them."""
 _RANK_2_ONLY = {"resize": "Resizing", "pad_to_multiple": "PadToMultiple"}
 _PER_AXIS = (
@@ -217,7 +218,9 @@ class LayerSpec:
         One of ``'conv'``, ``'conv_transpose'``, ``'max_pool'``, ``'avg_pool'``, ``'upsample'``,
         ``'resize'``, ``'crop'``, ``'zero_pad'``, ``'pad_to_multiple'``, ``'crop_to_input'`` (the
         two layers of :func:`fit_layers`), ``'elementwise'`` and ``'concatenate'`` (merges, see
-        ``MERGE_LAYERS``), ``'neutral'`` (activation, normalisation, ...).
+        ``MERGE_LAYERS``), ``'neutral'`` (activation, normalisation, ...), ``'input'`` (another
+        input of a model with several: the size of the layer it takes, by default ``'input'``,
+        the first input, with ``filters`` channels).
     name : str
         Layer name shown in tables and messages.
     kernel_size : tuple of int
@@ -236,7 +239,8 @@ class LayerSpec:
         ``(before, after)`` per axis, ``((top, bottom), (left, right))`` in 2-D: Keras'
         ``cropping`` for Cropping2D, ``padding`` for ZeroPadding2D.
     filters : int or None
-        Output channels of a convolution (``None``: as many as its input).
+        Output channels of a convolution (``None``: as many as its input); the channels of an
+        ``'input'``.
     interpolation : str
         UpSampling2D / Resizing interpolation.
     multiple : tuple of int
@@ -258,7 +262,7 @@ class LayerSpec:
     >>> LayerSpec("dense")
     Traceback (most recent call last):
     ...
-    ValueError: LayerSpec kind must be one of ('conv', ..., 'neutral'), got 'dense'.
+    ValueError: LayerSpec kind must be one of ('conv', ..., 'input'), got 'dense'.
 
     A skip connection names the layers it joins:
 
@@ -353,6 +357,7 @@ class LayerSpec:
                 f"inputs must be a list of layer names, got {type(inputs).__name__} {inputs!r}; "
                 "e.g. inputs=['up_1', 'enc_1']."
             )
+        inputs = ("input",) if self.kind == "input" and not inputs else inputs
         needed = "two or more" if self.kind in MERGES else "at most one"
         if (len(inputs) >= 2) != (self.kind in MERGES):
             raise ValueError(
@@ -398,6 +403,10 @@ class LayerSpec:
             return f"{label}Concatenate({list(self.inputs)!r})"
         elif self.kind == "elementwise":
             return f"{label}elementwise merge (Add, Multiply, ...) of {list(self.inputs)!r}"
+        elif self.kind == "input":
+            size = "the first input's" if self.inputs == ("input",) else f"{self.inputs[0]!r}'s"
+            channels = f" with {self.filters} channels" if self.filters else ""
+            return f"{label}another model input of {size} size{channels}"
         else:
             return f"{label}shape-neutral layer"
         return f"{label}{keras_name(self.kind, self.rank)}({args})"

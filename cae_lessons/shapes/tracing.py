@@ -187,10 +187,17 @@ class ShapeTrace:
             if self.data_format == "channels_first"
             else ""
         )
+        others = [row for row in self.rows if row.kind == "input"]
+        several = (
+            f" The other inputs: {_listed(f'{r.name!r} {_joined(r.output_shape)}' for r in others)}"
+            f"; 'input' in the 'from' column is the first."
+            if others
+            else ""
+        )
         return (
             f"Input {_joined(self.input_shape)} {verdict}. Bottleneck {self.bottleneck.name!r} "
             f"{_joined(self.bottleneck.output_shape)}: compression {self.compression_ratio:.2f}×"
-            f"{bigger}.{order}"
+            f"{bigger}.{several}{order}"
         )
 
     def _header(self) -> tuple[str, ...]:
@@ -419,7 +426,7 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
                 kernel_size=spec.kernel_size if has_window else None,
                 strides=spec.strides if has_window else None,
                 padding=spec.padding if has_window else None,
-                input_shape=current,
+                input_shape=out if spec.kind == "input" else current,
                 output_shape=out,
                 kept=math.prod(out) / values_in,
                 note=_join_axes([n for n, _ in notes]),
@@ -444,12 +451,13 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
     last = len(rows) - 1  # the reconstruction: the bottleneck only when nothing else is as small
     bottleneck = rows[
         min(
-            range(len(rows)),
+            (i for i, row in enumerate(rows) if row.kind != "input"),
             key=lambda i: (
                 math.prod(rows[i].output_shape[:-1]),
                 i == last,
                 math.prod(rows[i].output_shape),
             ),
+            default=last,
         )
     ]
     return ShapeTrace(
@@ -500,20 +508,9 @@ def _paths(wires, index: int) -> list[list[int]] | None:
     return found[index]
 
 
-def _path(wires, index: int) -> list[int] | None:
-    """The rows on the one path from the input to ``index``; None if several paths reach it."""
-    path = []
-    while index >= 0:
-        if len(wires[index]) != 1:
-            return None
-        path.append(index)
-        index = wires[index][0]
-    return path[::-1]
-
-
 def _graph_columns(steps, wires) -> tuple[list, list]:
-    """:func:`_receptive_columns` for a graph: exact on rows that one path reaches; past a
-    merge the receptive field is not computed (None) and the jump only where all paths agree."""
+    """:func:`_receptive_columns` for a graph: the receptive field is the union over every path
+    (None behind an unmodelled resize), the jump given only where all paths agree."""
     jumps, path_jumps = [], []
     for index, sources in enumerate(wires):
         start = {(Fraction(1),) * len(steps)}
@@ -524,14 +521,19 @@ def _graph_columns(steps, wires) -> tuple[list, list]:
         }
         path_jumps.append(here)
         jumps.append(next(iter(here)) if len(here) == 1 else None)
+    exact: list[bool] = []  # no unmodelled resize on the row or behind it
+    for index, sources in enumerate(wires):
+        behind = all(exact[j] for j in sources if j >= 0)
+        exact.append(behind and all(axis[index].exact for axis in steps))
+    kept = [i for i in range(len(wires)) if exact[i]]
+    renumber = {old: new for new, old in enumerate(kept)} | {-1: -1}
+    kept_wires = [tuple(renumber[j] for j in wires[i]) for i in kept]
+    sizes = [
+        [f.size for f in receptive_fields([axis[i] for i in kept], kept_wires)] for axis in steps
+    ]
     fields: list = [None] * len(wires)
-    done = [False] * len(wires)
-    for index in reversed(range(len(wires))):  # one pass per end of a path: its prefixes too
-        path = None if done[index] else _path(wires, index)
-        if path is not None:
-            on_path = tuple(tuple(axis[i] for i in path) for axis in steps)
-            for i, field_size in zip(path, _receptive_columns(on_path)[0], strict=True):
-                fields[i], done[i] = field_size, True
+    for new, old in enumerate(kept):
+        fields[old] = tuple(axis[new] for axis in sizes)
     return fields, jumps
 
 
