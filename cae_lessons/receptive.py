@@ -36,7 +36,7 @@ from fractions import Fraction
 
 import numpy as np
 
-STEP_KINDS = ("window", "transpose", "resize")
+STEP_KINDS = ("window", "transpose", "resize", "dense")
 INTERPOLATIONS = ("nearest", "bilinear")
 
 
@@ -48,9 +48,10 @@ class AxisStep:
 
     Attributes
     ----------
-    kind : {'window', 'transpose', 'resize'}
+    kind : {'window', 'transpose', 'resize', 'dense'}
         ``'window'``: convolution, pooling, cropping, zero padding or a shape-neutral layer;
-        ``'transpose'``: transposed convolution; ``'resize'``: upsampling or resizing.
+        ``'transpose'``: transposed convolution; ``'resize'``: upsampling or resizing;
+        ``'dense'``: a dense bottleneck (Flatten, Dense, Reshape), every unit reading every one.
     n_in, n_out : int
         Input and output size along this axis.
     kernel_size, strides, dilation_rate : int
@@ -97,6 +98,8 @@ class AxisStep:
             return Fraction(self.strides)
         if self.kind == "transpose":
             return Fraction(1, self.strides)
+        if self.kind == "dense":  # every unit reads the same: its whole input
+            return Fraction(0)
         return Fraction(self.n_in, self.n_out)
 
     def bounds(self, index):
@@ -113,6 +116,8 @@ class AxisStep:
         if self.kind == "transpose":  # input m reaches outputs m * strides - offset + [0, span]
             shifted = index + self.offset
             return -((span - shifted) // self.strides), shifted // self.strides
+        if self.kind == "dense":
+            return index * 0, index * 0 + self.n_in - 1
         if not self.exact:
             raise ValueError(
                 f"Receptive fields are exact only for interpolation in {INTERPOLATIONS}, got "

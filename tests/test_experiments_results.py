@@ -81,6 +81,15 @@ def test_input_checkerboard_is_the_test_images_own_score():
     assert table["scale"]["checkerboard"].mean == pytest.approx(1.0)
 
 
+def test_checkerboard_runs_keep_each_run_so_a_flat_one_does_not_stand_for_all():
+    board = np.indices((8, 8)).sum(axis=0) % 2 * 0.5 + 0.25
+    x = np.broadcast_to(board[None, :, :, None], (2, 8, 8, 1)).astype(np.float32)
+    table = results_table(x, {"scale": [_run(1.0, size=8), _run(0.0, size=8)]})
+    row = table["scale"]
+    assert row.checkerboard_runs[0] == pytest.approx(1.0) and row.checkerboard_runs[1] < 1e-6
+    assert row["checkerboard"].mean == pytest.approx(0.5)
+
+
 def test_unknown_row_and_metric_say_what_exists():
     table = results_table(_images(), {"scale": _run(0.9)})
     with pytest.raises(KeyError, match=r"no row 'other'; the rows are \['scale'\]"):

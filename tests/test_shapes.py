@@ -336,7 +336,7 @@ def test_square_int_in_int_out():
             ValueError,
             r"gives \(6, 4\) for a square input of 8.*pass an \(H, W\) size such as \(8, 8\)",
         ),
-        (lambda: LayerSpec("dense"), ValueError, r"LayerSpec kind must be one of"),
+        (lambda: LayerSpec("fully_connected"), ValueError, r"LayerSpec kind must be one of"),
     ],
 )
 def test_size_errors(call, error, message):
@@ -379,7 +379,9 @@ def test_trace_reads_subclasses_of_the_layers_it_knows():
         (keras.layers.Add(), "elementwise"),
         (keras.layers.Multiply(), "elementwise"),
         (keras.layers.Concatenate(), "concatenate"),
-        (keras.layers.Dense(2), None),
+        (keras.layers.Dense(2), "dense_layer"),
+        (keras.layers.GlobalMaxPooling3D(), "global_pool"),
+        (keras.layers.LSTM(2), None),
     ],
 )
 def test_layer_kind_goes_by_isinstance(layer, kind):
@@ -470,13 +472,13 @@ def test_trace_names_every_unknown_layer():
         [
             keras.Input((8, 8, 1)),
             keras.layers.Lambda(lambda x: x, name="lam"),
-            keras.layers.Dense(1, name="dense"),
+            keras.layers.Permute((2, 1, 3), name="swap"),
         ]
     )
     with pytest.raises(
         ValueError,
         match=r"does not know the layer\(s\) 'lam' \(Lambda\), "
-        r"'dense' \(Dense\): it reads only InputLayer, Conv2D",
+        r"'swap' \(Permute\): it reads only InputLayer, Conv2D",
     ):
         trace(model)
 

@@ -59,6 +59,9 @@ class ResultRow:
         each image's value averaged over the runs, then the mean and t-interval over images.
     psnr_runs : tuple of float
         Mean PSNR over the images of each run, so the seed-to-seed spread stays visible.
+    checkerboard_runs : tuple of float
+        Mean checkerboard score over the images of each run (one run that failed to train
+        cannot stand for all in a median).
     seconds : float or None
         Mean wall time of a training run, as measured when it was trained (a cache hit reports
         the original run); None for a baseline. It varies from machine to machine and run to run.
@@ -72,6 +75,7 @@ class ResultRow:
     compression_ratio: float
     metrics: dict
     psnr_runs: tuple[float, ...]
+    checkerboard_runs: tuple[float, ...]
     seconds: float | None
 
     def __getitem__(self, metric: str):
@@ -202,7 +206,8 @@ def _scored_row(label, outputs, x_test, cutoff, strides, confidence, **fields) -
     values["HF retention"] = np.mean(
         [high_frequency_retention(x_test, y, cutoff).ratio for y in outputs], axis=0
     )
-    values["checkerboard"] = np.mean([checkerboard_score(y, strides) for y in outputs], axis=0)
+    boards = [checkerboard_score(y, strides) for y in outputs]
+    values["checkerboard"] = np.mean(boards, axis=0)
     metrics = {
         name: summarize(
             values[name],
@@ -214,7 +219,14 @@ def _scored_row(label, outputs, x_test, cutoff, strides, confidence, **fields) -
         for name in _ROW_METRICS
     }
     psnr_runs = tuple(float(np.mean(scores.psnr)) for scores in per_run)
-    return ResultRow(label=label, runs=len(outputs), metrics=metrics, psnr_runs=psnr_runs, **fields)
+    return ResultRow(
+        label=label,
+        runs=len(outputs),
+        metrics=metrics,
+        psnr_runs=psnr_runs,
+        checkerboard_runs=tuple(float(np.mean(board)) for board in boards),
+        **fields,
+    )
 
 
 def results_table(
@@ -283,6 +295,8 @@ def results_table(
     >>> row = table["tiny CAE"]
     >>> row.runs, row.parameters, row.compression_ratio, len(row.psnr_runs)
     (2, 154, 4.0, 2)
+    >>> len(row.checkerboard_runs)
+    2
     >>> table["bicubic"].parameters, table["bicubic"].compression_ratio, table["bicubic"].seconds
     (0, 4.0, None)
     """

@@ -34,8 +34,15 @@ def _raw_axis_size(spec: LayerSpec, axis: int, n: int, origin: int | None = None
         return None if dilated % 2 + extra == 0 else (n - 1) * s + dilated % 2 + extra
     if spec.kind == "upsample":
         return n * spec.size[axis]
-    if spec.kind == "resize":
+    if spec.kind == "resize" or (spec.kind == "dense" and spec.expects is None):
         return spec.target[axis]
+    if spec.kind == "dense":  # its Dense takes one size (the other axes at theirs)
+        fits = n == spec.expects[axis]
+        return (
+            np.where(fits, spec.target[axis], 0)
+            if isinstance(n, np.ndarray)
+            else (spec.target[axis] if fits else 0)
+        )
     if spec.kind in ("crop", "zero_pad"):
         sign = -1 if spec.kind == "crop" else 1
         return n + sign * sum(spec.margins[axis])
@@ -418,6 +425,8 @@ def transpose_overlap(size, kernel_size, strides, padding="valid", output_paddin
 
 def _axis_step(spec: LayerSpec, axis: int, n_in: int, n_out: int) -> AxisStep:
     """The receptive-field view of one layer along one axis."""
+    if spec.kind == "dense":
+        return AxisStep("dense", n_in, n_out)
     if spec.kind in ("upsample", "resize"):
         return AxisStep("resize", n_in, n_out, interpolation=spec.interpolation)
     if spec.kind in ("crop", "zero_pad", "pad_to_multiple", "crop_to_input", "neutral", "input"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from cae_lessons.shapes.fitting import fit_layers
@@ -109,6 +110,17 @@ def _keras_layer(layers, spec: LayerSpec, name: str, channels: int, activation=N
         if spec.rank == 3:
             return layers.UpSampling3D(spec.size, name=name)
         return layers.UpSampling2D(spec.size, interpolation=spec.interpolation, name=name)
+    if spec.kind == "dense":  # Flatten (or global pooling), Dense, Dense, Reshape, nested
+        import keras
+
+        pooling = getattr(layers, f"GlobalAveragePooling{spec.rank}D")
+        inner = [layers.Flatten() if spec.expects is not None else pooling()]
+        inner += [layers.Dense(spec.units)] if spec.units else []
+        inner += [
+            layers.Dense(math.prod(spec.target) * spec.filters),
+            layers.Reshape((*spec.target, spec.filters)),
+        ]
+        return keras.Sequential(inner, name=name)
     if spec.kind == "resize":
         return layers.Resizing(*spec.target, interpolation=spec.interpolation, name=name)
     if spec.kind in ("crop", "zero_pad"):

@@ -215,7 +215,7 @@ def growth(specs: Sequence[LayerSpec], wires, axis: int) -> list[tuple[int, int]
             step *= spec.size[axis]
         elif spec.kind == "conv_transpose":
             step *= spec.strides[axis]
-        elif spec.kind == "resize":
+        elif spec.kind in ("resize", "dense"):
             step = 0
         elif spec.kind == "crop_to_input":
             step = min(step, period)  # min(size, n): the slower one, once they have crossed

@@ -24,6 +24,7 @@ from cae_lessons.shapes.specs import (
     _listed,
     keras_name,
 )
+from cae_lessons.shapes.vectors import VECTOR_KINDS, collapse
 
 _SEPARABLE = {1: ("SeparableConv1D", "DepthwiseConv1D"), 2: ("SeparableConv2D", "DepthwiseConv2D")}
 """Keras' separable and depthwise convolutions (there are no 3-D ones), read as convolutions."""
@@ -52,6 +53,16 @@ def _keras_classes() -> tuple[tuple[str, int | None, type], ...]:
     ]
     classes += [(kind, None, getattr(keras.layers, name)) for name, kind in MERGE_LAYERS.items()]
     classes += [("neutral", None, getattr(keras.layers, name)) for name in NEUTRAL_LAYERS]
+    classes += [
+        ("flatten", None, keras.layers.Flatten),
+        ("dense_layer", None, keras.layers.Dense),
+        ("reshape", None, keras.layers.Reshape),
+    ]
+    classes += [
+        ("global_pool", rank, getattr(keras.layers, f"Global{how}Pooling{rank}D"))
+        for how in ("Average", "Max")
+        for rank in RANKS
+    ]
     return tuple(classes)
 
 
@@ -67,7 +78,10 @@ def layer_kind(layer) -> str | None:
     """The LayerSpec kind of a Keras layer: ``'input'`` for an InputLayer, ``None`` if unknown.
 
     A layer counts as the Keras class it is an instance of, so a subclass of ``Conv2D`` is a
-    ``'conv'``. Imports Keras.
+    ``'conv'``. The layers of a dense bottleneck have kinds of their own
+    (:data:`cae_lessons.shapes.vectors.VECTOR_KINDS`: ``'flatten'``, ``'global_pool'``,
+    ``'dense_layer'``, ``'reshape'``), which trace reads together as one ``'dense'``. Imports
+    Keras.
 
     Examples
     --------
@@ -75,7 +89,9 @@ def layer_kind(layer) -> str | None:
     >>> class MyConv(keras.layers.Conv2D):
     ...     pass
     >>> layer_kind(MyConv(4, 3)), layer_kind(keras.layers.ReLU()), layer_kind(keras.layers.Dense(2))
-    ('conv', 'neutral', None)
+    ('conv', 'neutral', 'dense_layer')
+    >>> layer_kind(keras.layers.LSTM(2)) is None
+    True
     """
     return _kind_and_rank(layer)[0]
 
@@ -240,10 +256,19 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
     nests = any(isinstance(layer, keras.Model) for layer in model.layers)
     if isinstance(model, keras.Sequential) and not (nests and hasattr(model, "outputs")):
         layers = [layer for layer in model.layers if layer_kind(layer) != "input"]
-        return [
+        calls = [
             (layer, layer_kind(layer) or "unknown", layer.name, (i - 1,))
             for i, layer in enumerate(layers)
         ]
+        if not any(kind in VECTOR_KINDS for _, kind, _, _ in calls):
+            return calls
+        if not hasattr(model, "outputs"):
+            raise ValueError(
+                f"{name!r} is not built, and trace reads a dense bottleneck (Flatten, Dense, "
+                "Reshape) from the shapes Keras built: give it a keras.Input first."
+            )
+        shapes = [(tuple(layer.input.shape), tuple(layer.output.shape)) for layer in layers]
+        return collapse(calls, shapes, name, data_format(model) == "channels_first")
     channels_first = data_format(model) == "channels_first"
     extras = _extra_inputs(model, name, channels_first)
     if len(model.outputs) != 1:
@@ -253,6 +278,7 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
             "for head in cae_lessons.shapes.heads(model): trace(head)."
         )
     calls: list[tuple[object, str, str, tuple[int, ...]]] = []
+    shapes: list[tuple[tuple, tuple]] = []  # per call: its input's and its output's shape
     seen: dict[tuple[int, int], int] = {}  # (id(tensor), id(scope)) -> index
     counts: dict[int, int] = {}
     scopes: list = []  # keeps every scope alive, so no id is reused during the walk
@@ -266,6 +292,7 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
         if isinstance(operation, keras.layers.InputLayer):
             if scope is top and id(tensor) in extras:  # another input: a call of its own
                 calls.append((operation, "input", operation.name, (-1,)))
+                shapes.append((tuple(tensor.shape), tuple(tensor.shape)))
                 scope[id(tensor)] = len(calls) - 1
                 del extras[id(tensor)]
             if id(tensor) not in scope:
@@ -306,6 +333,7 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
             call = counts[id(operation)]
             label = f"{prefix}{operation.name}" + (f"#{call}" if call > 1 else "")
             calls.append((operation, kind, label, tuple(sources)))
+            shapes.append((tuple(node.input_tensors[0].shape), tuple(tensor.shape)))
             result = len(calls) - 1
         seen[key] = result
         return result
@@ -317,6 +345,8 @@ def _graph_of_calls(model) -> list[tuple[object, str, str, tuple[int, ...]]]:
         raise ValueError(
             f"{name!r} is too deep for trace to walk; trace it as a list of LayerSpec."
         ) from None
+    if any(kind in VECTOR_KINDS for _, kind, _, _ in calls):
+        return collapse(calls, shapes, name, channels_first)
     return calls
 
 
@@ -433,6 +463,22 @@ def _specs_of_model(model) -> tuple[LayerSpec, ...]:
         inputs = () if chain else tuple(INPUT if j < 0 else names[j] for j in sources)
         if kind in MERGES or kind == "neutral":  # every keras.ops call is one of these
             specs.append(LayerSpec(kind, name=label, inputs=inputs))
+        elif kind == "dense":  # Flatten or global pooling … Reshape (vectors.collapse)
+            specs.append(
+                LayerSpec(
+                    kind,
+                    name=label,
+                    target=operation.target,
+                    filters=operation.filters,
+                    expects=operation.expects,
+                    units=operation.units,
+                    rank=len(operation.target),
+                    inputs=inputs,
+                )
+            )
+        elif kind == "dense_layer":  # a Dense on an image: each pixel's channels, as a 1×1 conv
+            units, rank = operation.get_config()["units"], len(operation.input.shape) - 2
+            specs.append(LayerSpec("conv", name=label, filters=units, rank=rank, inputs=inputs))
         elif kind == "input":  # another model input, of the first one's size
             channels = operation.batch_shape[1 if channels_first else -1]
             specs.append(LayerSpec(kind, name=label, filters=channels))
@@ -442,7 +488,9 @@ def _specs_of_model(model) -> tuple[LayerSpec, ...]:
 
 
 def _refuse_unknown(unknown) -> None:
+    vectors = ["Flatten", "Dense", "Reshape", "GlobalAveragePooling2D", "GlobalMaxPooling2D"]
     known = ", ".join(["InputLayer", *KERAS_NAMES.values(), *MERGE_LAYERS, *NEUTRAL_LAYERS])
+    known += f" and, as dense bottlenecks, {', '.join(vectors)}"
     raise ValueError(
         f"trace does not know the layer(s) {', '.join(unknown)}: it reads only {known}. "
         f"Remove them or trace a list of LayerSpec that describes their effect on the shape."
@@ -481,6 +529,16 @@ def _specs(model_or_layers) -> tuple[LayerSpec, ...]:
     unknown = [f"{x.name!r} ({type(x).__name__})" for x in keras_layers if layer_kind(x) is None]
     if unknown:
         _refuse_unknown(unknown)
+    vectors = [
+        f"{x.name!r} ({type(x).__name__})" for x in keras_layers if layer_kind(x) in VECTOR_KINDS
+    ]
+    if vectors:
+        raise ValueError(
+            f"A list of Keras layers holds {', '.join(vectors)}: trace reads a dense bottleneck "
+            "(Flatten or global pooling, Dense, Reshape) from a model, whose shapes say what its "
+            "Dense was built for. Trace the model, or a list of LayerSpec with "
+            "LayerSpec('dense', target=(H, W), filters=C, expects=(H, W, C))."
+        )
     merges = [f"{x.name!r} ({type(x).__name__})" for x in keras_layers if layer_kind(x) in MERGES]
     if merges:
         raise ValueError(

@@ -199,10 +199,14 @@ def _apart(a, b, rate_a: int, rate_b: int, window: slice) -> bool:
     return bool(np.all(np.sign(difference) == np.sign(rate_a - rate_b)))
 
 
-def _pairs(specs, wires, sizes, rules, n):
+def _pairs(specs, wires, sizes, rules, n, axis: int):
     """``(a, b, rate_a, rate_b)`` for every two sizes that must agree (or cross only once)."""
     for spec, sources in zip(specs, wires, strict=True):
         inputs = [(n, (1, 1)) if j < 0 else (sizes[j], rules[j]) for j in sources]
+        if spec.kind == "dense" and spec.expects is not None:  # one size fits its Dense
+            size, (period, step) = inputs[0]
+            yield size, np.full_like(size, spec.expects[axis]), step, 0
+            continue
         if spec.kind == "crop_to_input":
             inputs.append((n, (1, 1)))
         elif spec.kind not in MERGES:
@@ -266,7 +270,7 @@ def _axis(specs: Sequence[LayerSpec], wires, axis: int, limit: int) -> AxisSizes
     settled = _settled(sizes, rules, n)
     proved, reason = start >= settled, "" if start >= settled else "small sizes reach the end"
     window = slice(max(start, 1) - 1, None)
-    for a, b, rate_a, rate_b in _pairs(specs, wires, sizes, rules, n):
+    for a, b, rate_a, rate_b in _pairs(specs, wires, sizes, rules, n, axis):
         if rate_a != rate_b and not _apart(a, b, rate_a, rate_b, window):
             proved, reason = False, "two branches grow at different rates"
     out, (out_period, out_step) = sizes[-1], rules[-1]

@@ -25,6 +25,7 @@ KINDS = (
     "concatenate",
     "neutral",
     "input",
+    "dense",
 )
 
 KERAS_NAMES = {
@@ -245,6 +246,14 @@ class LayerSpec:
         UpSampling2D / Resizing interpolation.
     multiple : tuple of int
         ``'pad_to_multiple'``: pad height and width up to a multiple of these.
+    expects : tuple of int or None
+        ``'dense'`` (a Flatten or global pooling, Dense layers and a Reshape, read as one): the
+        ``(*spatial, C)`` input its first Dense was built for after a Flatten; ``None`` after a
+        global pooling, which takes any size. ``target`` and ``filters`` are what its Reshape
+        gives.
+    units : int or None
+        ``'dense'``: the values at its narrowest point (its narrowest Dense, or the vector the
+        Flatten or global pooling gives); None: as many as it gives.
     inputs : tuple of str
         The names of the earlier layers this one takes, ``'input'`` for the model input; empty
         (the default) means the layer before it, so a plain list is a chain. A merge takes two
@@ -259,10 +268,10 @@ class LayerSpec:
     (3, 3)
     >>> LayerSpec("max_pool", kernel_size=2).strides
     (2, 2)
-    >>> LayerSpec("dense")
+    >>> LayerSpec("flatten")
     Traceback (most recent call last):
     ...
-    ValueError: LayerSpec kind must be one of ('conv', ..., 'input'), got 'dense'.
+    ValueError: LayerSpec kind must be one of ('conv', ..., 'dense'), got 'flatten'.
 
     A skip connection names the layers it joins:
 
@@ -288,6 +297,8 @@ class LayerSpec:
     filters: int | None = None
     interpolation: str = "nearest"
     multiple: Pair | int = 1
+    expects: tuple[int, ...] | None = None
+    units: int | None = None
     inputs: tuple[str, ...] = ()
     rank: int | None = field(default=None, repr=False)
 
@@ -337,6 +348,22 @@ class LayerSpec:
             raise ValueError(
                 f"interpolation must be one of {INTERPOLATIONS}, got {self.interpolation!r}."
             )
+        if self.kind == "dense" and (self.target is None or self.filters is None):
+            raise ValueError(
+                "A 'dense' LayerSpec needs target=(H, W) and filters=C: the spatial size and "
+                "channels its Reshape gives."
+            )
+        expects = self.expects
+        if expects is not None:
+            expects = tuple(expects)
+            if len(expects) != rank + 1 or not all(_is_int(v) and v >= 1 for v in expects):
+                raise ValueError(
+                    f"expects must be None (any size: a global pooling) or the {rank + 1} positive "
+                    f"ints (*spatial, C) of the input the first Dense was built for, got "
+                    f"{self.expects!r}."
+                )
+        if self.units is not None and (not _is_int(self.units) or self.units < 1):
+            raise ValueError(f"units must be None or an int >= 1, got {self.units!r}.")
         if self.kind == "resize" and self.target is None:
             raise ValueError(
                 "A 'resize' LayerSpec needs target=(height, width), as keras.layers.Resizing "
@@ -371,7 +398,12 @@ class LayerSpec:
             ("dilation_rate", dilation),
             ("output_padding", output_padding),
             ("size", _per_axis(self.size, "size", rank=rank)),
-            ("target", None if self.target is None else _pair(self.target, "target")),
+            (
+                "target",
+                None if self.target is None else _per_axis(self.target, "target", rank=rank),
+            ),
+            ("expects", None if expects is None else tuple(int(v) for v in expects)),
+            ("units", None if self.units is None else int(self.units)),
             ("margins", _margins(self.margins, "margins", rank)),
             ("multiple", _per_axis(self.multiple, "multiple", rank=rank)),
             ("filters", None if self.filters is None else int(self.filters)),
@@ -403,6 +435,11 @@ class LayerSpec:
             return f"{label}Concatenate({list(self.inputs)!r})"
         elif self.kind == "elementwise":
             return f"{label}elementwise merge (Add, Multiply, ...) of {list(self.inputs)!r}"
+        elif self.kind == "dense":
+            takes = "any size" if self.expects is None else _joined(self.expects)
+            through = f" through {self.units} values" if self.units else ""
+            gives = _joined((*self.target, self.filters))
+            return f"{label}dense bottleneck{through} taking {takes}, giving {gives}"
         elif self.kind == "input":
             size = "the first input's" if self.inputs == ("input",) else f"{self.inputs[0]!r}'s"
             channels = f" with {self.filters} channels" if self.filters else ""

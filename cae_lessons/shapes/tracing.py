@@ -86,6 +86,9 @@ class ShapeTrace:
         whose output is the reconstruction, then the fewest values).
     compression_ratio : float
         Input values over bottleneck values; below 1 the bottleneck is LARGER than the input.
+    bottleneck_values : int or None
+        The values at the bottleneck when they are not its output's (a dense bottleneck's
+        narrowest Dense); None otherwise.
     matches_input : bool
         True when the output shape equals the input shape.
     first_problem : int or None
@@ -109,6 +112,7 @@ class ShapeTrace:
     steps: tuple[tuple[AxisStep, ...], ...] = field(repr=False, compare=False)
     wiring: tuple[tuple[int, ...], ...] = field(default=(), repr=False, compare=False)
     data_format: str = "channels_last"
+    bottleneck_values: int | None = None
 
     @property
     def is_chain(self) -> bool:
@@ -187,6 +191,9 @@ class ShapeTrace:
             if self.data_format == "channels_first"
             else ""
         )
+        size = _joined(self.bottleneck.output_shape)
+        if self.bottleneck_values is not None:
+            size = f"({self.bottleneck_values} values inside)"
         others = [row for row in self.rows if row.kind == "input"]
         several = (
             f" The other inputs: {_listed(f'{r.name!r} {_joined(r.output_shape)}' for r in others)}"
@@ -196,7 +203,7 @@ class ShapeTrace:
         )
         return (
             f"Input {_joined(self.input_shape)} {verdict}. Bottleneck {self.bottleneck.name!r} "
-            f"{_joined(self.bottleneck.output_shape)}: compression {self.compression_ratio:.2f}×"
+            f"{size}: compression {self.compression_ratio:.2f}×"
             f"{bigger}.{several}{order}"
         )
 
@@ -293,6 +300,8 @@ def _axis_note(spec: LayerSpec, axis: int, n_in: int, n_out: int) -> tuple[str, 
         return f"pads to a multiple of {spec.multiple[axis]}: {n_in}→{n_out}", False
     if spec.kind == "crop_to_input" and n_out < n_in:
         return f"crops back to the input: {n_in}→{n_out}", False
+    if spec.kind == "dense":
+        return "dense bottleneck: each pixel it gives reads every pixel it takes", False
     if spec.kind not in _WINDOWS or (n_out == n_in and s == 1):
         return "", False
     kernel = _both(*spec.kernel_size)
@@ -310,6 +319,21 @@ def _axis_note(spec: LayerSpec, axis: int, n_in: int, n_out: int) -> tuple[str, 
     verb = "floors" if dropped else "pads" if pads > 0 else "maps"
     note = f"{what} with stride {s} {verb} {n_in}→{n_out}"
     return ", ".join([note, *losses[:-1]]) + (f" and {losses[-1]}" if losses else ""), bool(losses)
+
+
+def _check_dense(spec: LayerSpec, current: tuple[int, ...]) -> None:
+    """A ValueError, as Keras raises one, where a dense bottleneck gets another size than its
+    first Dense was built for (a Flatten passes on every value; a global pooling one per
+    channel, at any size)."""
+    if spec.expects is None or math.prod(current) == math.prod(spec.expects):
+        return
+    raise ValueError(
+        f"{spec.describe()} cannot take {_joined(current)} ({math.prod(current):,} values): its "
+        f"first Dense was built for {_joined(spec.expects)} ({math.prod(spec.expects):,} values) "
+        "and Keras raises a ValueError here. A model with a Flatten → Dense bottleneck runs at "
+        "the one input size it was built for (input_sizes(model) gives it): feed that size, or "
+        "pad or crop the images to it."
+    )
 
 
 def _kernel_words(kernel_size: Sequence[int]) -> str:
@@ -406,7 +430,11 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
             out = _merged_shape(spec, inputs, sources, specs, wires, rows)
             notes = [("", False) for _ in axes]
         else:
-            size = tuple(_axis_size(spec, axis, current[axis], shape[axis]) for axis in axes)
+            if spec.kind == "dense":
+                _check_dense(spec, current)
+                size = spec.target
+            else:
+                size = tuple(_axis_size(spec, axis, current[axis], shape[axis]) for axis in axes)
             out = (*size, spec.filters or current[-1])
             notes = [_axis_note(spec, axis, current[axis], size[axis]) for axis in axes]
             if _is_down(spec):
@@ -449,28 +477,29 @@ def trace(model_or_layers, input_shape=None) -> ShapeTrace:
     if problem is None and not matches:
         problem = len(rows) - 1
     last = len(rows) - 1  # the reconstruction: the bottleneck only when nothing else is as small
-    bottleneck = rows[
-        min(
-            (i for i, row in enumerate(rows) if row.kind != "input"),
-            key=lambda i: (
-                math.prod(rows[i].output_shape[:-1]),
-                i == last,
-                math.prod(rows[i].output_shape),
-            ),
-            default=last,
-        )
-    ]
+    inside = [spec.units if spec.kind == "dense" else None for spec in specs]
+    least = min(
+        (i for i, row in enumerate(rows) if row.kind != "input"),
+        key=lambda i: (
+            1 if inside[i] else math.prod(rows[i].output_shape[:-1]),  # a vector: one pixel
+            i == last,
+            inside[i] or math.prod(rows[i].output_shape),
+        ),
+        default=last,
+    )
+    bottleneck = rows[least]
     return ShapeTrace(
         input_shape=shape,
         output_shape=current,
         rows=rows,
         bottleneck=bottleneck,
-        compression_ratio=values_in / math.prod(bottleneck.output_shape),
+        compression_ratio=values_in / (inside[least] or math.prod(bottleneck.output_shape)),
         matches_input=matches,
         first_problem=problem,
         steps=tuple(tuple(axis) for axis in steps),
         wiring=wires,
         data_format=data_format(model_or_layers),
+        bottleneck_values=inside[least],
     )
 
 
