@@ -210,6 +210,18 @@ def _arrays(path: Path, sha256: str) -> list[np.ndarray]:
         return [stored[f"arr_{i}"] for i in range(len(stored.files))]
 
 
+def entry_complete(entry: Path) -> bool:
+    """Whether a complete run is stored at ``entry`` (its checksums are checked when loaded).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> entry_complete(Path(tempfile.mkdtemp()) / "run")
+    False
+    """
+    return (entry / _COMPLETE).is_file()
+
+
 def load_entry(entry: Path, model) -> tuple[dict, list] | None:
     """Load a stored run into ``model``: its record and per-epoch weights, or None.
 

@@ -24,11 +24,11 @@ from cae_lessons.metrics import (
 )
 from cae_lessons.stats import (
     CONFIDENCE,
-    HIGHER_IS_BETTER,
     SEED_FORMATS,
     MetricSummary,
-    SeedVerdict,
-    seed_verdict,
+    Verdicts,
+    as_pairs,
+    judge,
     summarize,
 )
 from cae_lessons.tables import html_table, text_table
@@ -241,6 +241,9 @@ class SeedComparison:
     rows : tuple of (str, dict of str to (S,) float64)
         Label and, per metric in ``SEED_METRICS``, the mean over images of each of its S runs
         (read-only).
+    exact : frozenset of str
+        Rows of a deterministic method (a baseline): their one value is exact, not one run of
+        several that could differ.
     cutoff : float
         The high-frequency cutoff used (fraction of Nyquist).
     confidence : float
@@ -248,6 +251,7 @@ class SeedComparison:
     """
 
     rows: tuple[tuple[str, dict[str, np.ndarray]], ...]
+    exact: frozenset = frozenset()
     cutoff: float = HF_CUTOFF
     confidence: float = CONFIDENCE
 
@@ -258,13 +262,18 @@ class SeedComparison:
                 return values
         raise KeyError(f"no row {label!r}; rows are {[name for name, _ in self.rows]}.")
 
-    def verdicts(self, a: str, b: str) -> tuple[SeedVerdict, ...]:
-        """Row ``a`` against row ``b`` on PSNR, SSIM and MAE (see :func:`seed_verdict`)."""
-        x, y = self.per_seed(a), self.per_seed(b)
-        return tuple(
-            seed_verdict(x[m], y[m], m, labels=(a, b), confidence=self.confidence)
-            for m in HIGHER_IS_BETTER
-        )
+    def verdicts(self, *pairs) -> Verdicts:
+        """Rows compared on PSNR, SSIM and MAE over seeds: ``verdicts(a, b)`` or
+        ``verdicts((a, b), (c, d), ...)``.
+
+        See :func:`seed_verdict`; a row of :attr:`exact` counts as one exact value.
+        """
+
+        def values(label: str, metric: str):
+            runs = self.per_seed(label)[metric]
+            return runs[0] if label in self.exact else runs
+
+        return judge(as_pairs(pairs), values, confidence=self.confidence)
 
     def summary(self) -> dict[str, dict[str, MetricSummary]]:
         """Per row and metric: mean over runs with a t-interval over runs."""
@@ -315,8 +324,9 @@ def compare_over_seeds(
     Parameters
     ----------
     results : mapping of str to (x_true, x_pred) or sequence of such pairs
-        One row per entry, in order: one pair per training seed, or a single pair for a
-        deterministic method such as a baseline. Arrays are ``(N, H, W, C) float32``.
+        One row per entry, in order: a list of pairs, one per training seed, or a bare pair for
+        a deterministic method such as a baseline (its value is exact in :meth:`verdicts
+        <SeedComparison.verdicts>`). Arrays are ``(N, H, W, C) float32``.
     cutoff : float
         High-frequency cutoff, a fraction of Nyquist.
     confidence : float
@@ -341,14 +351,17 @@ def compare_over_seeds(
     array([20.        , 13.97940009])
     >>> table.summary()["two runs"]["MAE"]
     MAE 0.1500 [-0.4853, 0.7853] (95% CI, n=2)
-    >>> table.verdicts("two runs", "one")[0]
-    PSNR: two runs − one = -3.01 dB [-inf, +inf] (95% CI over 2 + 1 seeds): no difference shown
+    >>> table.verdicts("two runs", "one")[0]  # "one" is a bare pair: a deterministic method
+    PSNR: two runs − one = -3.01 dB [-41.26, +35.24] (95% CI over 2 seeds; one exact): no \
+difference shown
     """
     _check_results(results, "{label: (x_true, x_pred) or [(x_true, x_pred), ...]}")
-    rows = []
+    rows, exact = [], set()
     for label, entry in results.items():
         is_pair = isinstance(entry, tuple) and len(entry) == 2
         runs = [entry] if is_pair and isinstance(entry[0], np.ndarray) else entry
+        if runs is not entry:
+            exact.add(str(label))
         if not isinstance(runs, tuple | list) or not runs:
             raise ValueError(f"results[{label!r}] holds no run; pass at least one pair.")
         values: dict[str, list[float]] = {metric: [] for metric in SEED_METRICS}
@@ -366,5 +379,8 @@ def compare_over_seeds(
         arrays = {metric: read_only(np.array(v)) for metric, v in values.items()}
         rows.append((str(label), arrays))
     return SeedComparison(
-        tuple(rows), cutoff, check_fraction(confidence, "confidence", what="a level")
+        tuple(rows),
+        frozenset(exact),
+        cutoff,
+        check_fraction(confidence, "confidence", what="a level"),
     )

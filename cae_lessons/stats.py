@@ -9,11 +9,13 @@ nothing about images.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
+from cae_lessons.tables import html_table, text_table
 from cae_lessons.validate import check_fraction
 
 CONFIDENCE = 0.95
@@ -140,16 +142,18 @@ class SeedVerdict:
     """Whether one row beats another on one metric, judged over training seeds.
 
     The difference of the two rows' means over seeds, ``a - b``, with a Welch t-interval (the
-    rows may have different seed counts and spreads). A row is called better only when the
-    interval excludes zero on its side; otherwise ``better`` is ``None``: no difference shown.
+    rows may have different seed counts and spreads). Against a deterministic method (a
+    baseline, whose score is one exact number) the interval is over the other row's seeds
+    alone. A row is called better only when the interval excludes zero on its side; otherwise
+    ``better`` is ``None``: no difference shown.
 
     Attributes
     ----------
     metric, a, b : str
     difference, low, high : float
-        ``mean(a) - mean(b)`` and its interval (infinite with fewer than two runs in a row).
+        ``mean(a) - mean(b)`` and its interval (infinite with a single run in a row).
     runs : (int, int)
-        Runs behind ``a`` and ``b``.
+        Runs behind ``a`` and ``b``; 0 for a deterministic method's exact value.
     confidence : float
     better : str or None
         ``a``, ``b`` or ``None``.
@@ -165,16 +169,35 @@ class SeedVerdict:
     confidence: float
     better: str | None
 
-    def __repr__(self) -> str:
+    @property
+    def said(self) -> str:
+        """``'<label> better'`` or ``'no difference shown'``."""
+        return f"{self.better} better" if self.better else "no difference shown"
+
+    @property
+    def estimate(self) -> str:
+        """The difference with its interval, e.g. ``'+1.10 dB [+0.87, +1.33]'``."""
         unit, fmt = SEED_FORMATS[self.metric]
         unit = f" {unit}" if unit else ""
-        said = f"{self.better} better" if self.better else "no difference shown"
-        level = f"{self.confidence * 100:g}%"
-        return (
-            f"{self.metric}: {self.a} − {self.b} = {self.difference:+{fmt}}{unit} "
-            f"[{self.low:+{fmt}}, {self.high:+{fmt}}] ({level} CI over {self.runs[0]} + "
-            f"{self.runs[1]} seeds): {said}"
-        )
+        return f"{self.difference:+{fmt}}{unit} [{self.low:+{fmt}}, {self.high:+{fmt}}]"
+
+    @property
+    def over(self) -> str:
+        """What the interval is over, e.g. ``'95% CI over 3 + 3 seeds'``."""
+        (n_a, n_b), level = self.runs, f"{self.confidence * 100:g}% CI over"
+        if not n_a or not n_b:
+            return f"{level} {n_a or n_b} seeds; {self.a if not n_a else self.b} exact"
+        return f"{level} {n_a} + {n_b} seeds"
+
+    def __repr__(self) -> str:
+        return f"{self.metric}: {self.a} − {self.b} = {self.estimate} ({self.over}): {self.said}"
+
+
+def _values(name: str, values) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64)
+    if array.size == 0 or not np.isfinite(array).all():
+        raise ValueError(f"{name}: need at least one finite value per run, got {array.tolist()}.")
+    return array if array.ndim == 0 else array.ravel()
 
 
 def seed_verdict(a, b, metric: str, *, labels=("a", "b"), confidence: float = CONFIDENCE):
@@ -182,9 +205,11 @@ def seed_verdict(a, b, metric: str, *, labels=("a", "b"), confidence: float = CO
 
     Parameters
     ----------
-    a, b : array_like of float
+    a, b : array_like of float, or float
         One value per training run (each the mean over the test images), e.g.
-        ``SeedComparison.per_seed(label)[metric]``.
+        ``SeedComparison.per_seed(label)[metric]``. A plain number (0-d) is the exact value of
+        a deterministic method such as a baseline: the interval is then over the other side's
+        runs alone (a one-sample t-interval).
     metric : {'PSNR', 'SSIM', 'MAE'}
         Sets which direction is better (MAE: lower).
     labels : (str, str)
@@ -198,7 +223,7 @@ def seed_verdict(a, b, metric: str, *, labels=("a", "b"), confidence: float = CO
     Raises
     ------
     ValueError
-        For a metric without a direction, an empty or NaN input.
+        For a metric without a direction, an empty or NaN input, or two exact values.
 
     Examples
     --------
@@ -206,6 +231,8 @@ def seed_verdict(a, b, metric: str, *, labels=("a", "b"), confidence: float = CO
     PSNR: A − B = +1.10 dB [+0.87, +1.33] (95% CI over 3 + 3 seeds): A better
     >>> seed_verdict([0.020, 0.030], [0.025, 0.026], "MAE", labels=("A", "B")).better is None
     True
+    >>> seed_verdict([25.1, 25.3, 25.2], 24.9, "PSNR", labels=("CAE", "bicubic")).over
+    '95% CI over 3 seeds; bicubic exact'
     """
     if metric not in HIGHER_IS_BETTER:
         raise ValueError(
@@ -213,20 +240,25 @@ def seed_verdict(a, b, metric: str, *, labels=("a", "b"), confidence: float = CO
             f"got {metric!r}."
         )
     confidence = check_fraction(confidence, "confidence", what="a level")
-    x, y = (np.asarray(v, dtype=np.float64).ravel() for v in (a, b))
-    for name, v in zip(labels, (x, y), strict=True):
-        if v.size == 0 or not np.isfinite(v).all():
-            raise ValueError(f"{name}: need at least one finite value per run, got {v.tolist()}.")
+    x, y = (_values(name, v) for name, v in zip(labels, (a, b), strict=True))
+    if x.ndim == 0 and y.ndim == 0:
+        raise ValueError(
+            f"{labels[0]} and {labels[1]} are both exact values: there are no runs to judge "
+            "over; pass the per-seed values of at least one of them."
+        )
     difference = float(x.mean() - y.mean())
-    if x.size < 2 or y.size < 2:
+    runs = (0 if x.ndim == 0 else x.size, 0 if y.ndim == 0 else y.size)
+    if 1 in runs:
         low, high = -math.inf, math.inf
     else:
-        va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+        va, vb = (0.0 if v.ndim == 0 else v.var(ddof=1) / v.size for v in (x, y))
         se = math.sqrt(va + vb)
         if se == 0:
             low = high = difference
         else:
-            df = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
+            df = (va + vb) ** 2 / sum(
+                v**2 / (n - 1) for v, n in zip((va, vb), runs, strict=True) if n
+            )
             half = float(stats.t.ppf(0.5 + confidence / 2, df=df) * se)
             low, high = difference - half, difference + half
     if HIGHER_IS_BETTER[metric]:
@@ -234,5 +266,133 @@ def seed_verdict(a, b, metric: str, *, labels=("a", "b"), confidence: float = CO
     else:
         better = labels[0] if high < 0 else labels[1] if low > 0 else None
     return SeedVerdict(
-        metric, labels[0], labels[1], difference, low, high, (x.size, y.size), confidence, better
+        metric, labels[0], labels[1], difference, low, high, runs, confidence, better
+    )
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """Several :class:`SeedVerdict` as one table: a row per comparison, a column per metric.
+
+    Each cell is the difference of the means with its interval; the last column says which row
+    is better on which metric. Iterating gives the verdicts in order; ``verdicts[a, b, metric]``
+    (or ``verdicts[i]``) picks one. Made by :func:`judge`.
+
+    Attributes
+    ----------
+    verdicts : tuple of SeedVerdict
+
+    Examples
+    --------
+    >>> v = Verdicts((seed_verdict([25.1, 25.3, 25.2], 24.0, "PSNR", labels=("CAE", "bicubic")),))
+    >>> v["CAE", "bicubic", "PSNR"].better
+    'CAE'
+    >>> v
+    comparison     PSNR                     verdict
+    CAE − bicubic  +1.20 dB [+0.95, +1.45]  CAE better on PSNR
+    (a − b: difference of the means [95% CI over the training seeds, 3 per model; a baseline is
+    exact]; better only where the interval excludes 0)
+    """
+
+    verdicts: tuple[SeedVerdict, ...]
+
+    def __iter__(self):
+        return iter(self.verdicts)
+
+    def __len__(self) -> int:
+        return len(self.verdicts)
+
+    def __getitem__(self, key: int | tuple[str, str, str]) -> SeedVerdict:
+        if isinstance(key, int):
+            return self.verdicts[key]
+        for verdict in self.verdicts:
+            if (verdict.a, verdict.b, verdict.metric) == tuple(key):
+                return verdict
+        known = [(v.a, v.b, v.metric) for v in self.verdicts]
+        raise KeyError(f"no verdict {key!r}; there are {known}.")
+
+    def _table(self) -> tuple[list[str], list[list[str]], str]:
+        metrics = list(dict.fromkeys(v.metric for v in self.verdicts))
+        rows = []
+        for a, b in dict.fromkeys((v.a, v.b) for v in self.verdicts):
+            mine = {v.metric: v for v in self.verdicts if (v.a, v.b) == (a, b)}
+            winners = {}
+            for metric, verdict in mine.items():
+                if verdict.better:
+                    winners.setdefault(verdict.better, []).append(metric)
+            said = "; ".join(f"{w} better on {', '.join(ms)}" for w, ms in winners.items())
+            cells = [mine[m].estimate if m in mine else "–" for m in metrics]
+            rows.append([f"{a} − {b}", *cells, said or "no difference shown"])
+        levels = "/".join(dict.fromkeys(f"{v.confidence * 100:g}%" for v in self.verdicts))
+        counts = "/".join(map(str, sorted({n for v in self.verdicts for n in v.runs if n})))
+        exact = "; a baseline is exact" if any(0 in v.runs for v in self.verdicts) else ""
+        caption = (
+            f"a − b: difference of the means [{levels} CI over the training seeds, {counts} per "
+            f"model{exact}]; better only where the interval excludes 0"
+        )
+        return ["comparison", *metrics, "verdict"], rows, caption
+
+    def __repr__(self) -> str:
+        headers, rows, caption = self._table()
+        return f"{text_table(headers, rows)}\n({textwrap.fill(caption, 96)})"
+
+    def _repr_html_(self) -> str:
+        return html_table(*self._table())
+
+
+def judge(pairs, values, *, confidence: float = CONFIDENCE) -> Verdicts:
+    """Each ``(a, b)`` of ``pairs`` on PSNR, SSIM and MAE, over seeds (:func:`seed_verdict`).
+
+    Parameters
+    ----------
+    pairs : sequence of (str, str)
+        The rows to compare, ``a`` against ``b``.
+    values : callable
+        ``values(label, metric)``: the row's per-seed values, or one exact number for a
+        deterministic method.
+    confidence : float
+
+    Returns
+    -------
+    Verdicts
+
+    Examples
+    --------
+    >>> runs = {"A": {"PSNR": [25.1, 25.3, 25.2], "SSIM": [0.80, 0.82, 0.81], "MAE": [0.02] * 3}}
+    >>> exact = {"B": {"PSNR": 24.0, "SSIM": 0.85, "MAE": 0.03}}
+    >>> table = judge([("A", "B")], lambda row, m: (runs | exact)[row][m])
+    >>> table["A", "B", "SSIM"].better, table["A", "B", "MAE"].better
+    ('B', 'A')
+    """
+    return Verdicts(
+        tuple(
+            seed_verdict(values(a, m), values(b, m), m, labels=(a, b), confidence=confidence)
+            for a, b in pairs
+            for m in HIGHER_IS_BETTER
+        )
+    )
+
+
+def as_pairs(pairs) -> list[tuple[str, str]]:
+    """``(a, b)`` or ``((a, b), (c, d), ...)`` as a list of pairs, for the ``verdicts`` methods.
+
+    Examples
+    --------
+    >>> as_pairs(("A", "B")), as_pairs((("A", "B"), ("A", "C")))
+    ([('A', 'B')], [('A', 'B'), ('A', 'C')])
+    >>> as_pairs(("A",))
+    Traceback (most recent call last):
+    ...
+    TypeError: Pass two row labels, verdicts(a, b), or pairs of them, verdicts((a, b), ...), ...
+    """
+    if len(pairs) == 2 and all(isinstance(p, str) for p in pairs):
+        return [tuple(pairs)]
+    if pairs and all(
+        isinstance(p, tuple | list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+        for p in pairs
+    ):
+        return [tuple(p) for p in pairs]
+    raise TypeError(
+        "Pass two row labels, verdicts(a, b), or pairs of them, verdicts((a, b), ...), got "
+        f"{pairs!r}."
     )

@@ -22,7 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from cae_lessons.cache import cache_key, default_cache_dir, load_entry, store_entry
+from cae_lessons.cache import (
+    cache_key,
+    default_cache_dir,
+    entry_complete,
+    load_entry,
+    store_entry,
+)
 from cae_lessons.config import seed_everything
 from cae_lessons.validate import check_images
 
@@ -85,6 +91,18 @@ class TrainResult:
     def final_val_loss(self) -> float:
         """Validation loss after the last epoch."""
         return self.history["val_loss"][-1]
+
+    @property
+    def plateau_epochs(self) -> int:
+        """Epochs after the first before the validation loss first fell below its first value.
+
+        0 for a run that improved at once; a run whose loss is flat or rising for its first
+        epochs has a plateau of several (early stopping needs a warm-up longer than that:
+        ``train(..., start_from_epoch=...)``). A run that never fell below its first value gives
+        the number of epochs it ran after the first.
+        """
+        losses = self.history["val_loss"]
+        return next((i - 1 for i, v in enumerate(losses) if v < losses[0]), len(losses) - 1)
 
     def __repr__(self) -> str:
         source = "cache" if self.cache_hit else f"{self.seconds:.1f} s"
@@ -287,6 +305,103 @@ def _fit(model, x_train, x_val, *, epochs, batch_size, seed, loss, callbacks, sh
     return record, seconds, {k: tuple(v) for k, v in norms.items()}, deterministic, weights
 
 
+def _early_stopping(patience: int | None, start_from_epoch: int = 0) -> list:
+    """``[EarlyStopping(...)]`` for ``train(patience=...)``, or ``[]`` for every epoch."""
+    if patience is None:
+        if start_from_epoch:
+            raise ValueError(
+                f"start_from_epoch={start_from_epoch!r} needs patience=...: it delays early "
+                "stopping, and without patience there is none."
+            )
+        return []
+    if (
+        isinstance(start_from_epoch, bool)
+        or not isinstance(start_from_epoch, numbers.Integral)
+        or start_from_epoch < 0
+    ):
+        raise ValueError(
+            f"start_from_epoch must be an int >= 0 (epochs before the validation loss is "
+            f"watched), got {start_from_epoch!r}."
+        )
+    if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 1:
+        raise ValueError(
+            f"patience must be None (train every epoch) or an int >= 1 (epochs without a lower "
+            f"validation loss before training stops), got {patience!r}."
+        )
+    import keras
+
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss",
+        patience=int(patience),
+        restore_best_weights=True,
+        start_from_epoch=int(start_from_epoch),
+    )
+    return [stop]
+
+
+def _settings(epochs, batch_size, loss, seed, learning_rate) -> dict:
+    """A run's settings, as the cache keys them and :class:`TrainResult` reports them."""
+    return {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "loss": loss,
+        "seed": seed,
+        "learning_rate": learning_rate,
+    }
+
+
+def _entry(model, x_train, x_val, cache, strategy, callbacks, settings) -> Path | None:
+    """The cache entry of this run (it may not exist yet); None when the cache is off."""
+    if cache is False:
+        return None
+    folder = default_cache_dir() if cache is True else Path(cache)
+    key = cache_key(model, x_train, x_val, strategy=strategy, callbacks=callbacks, **settings)
+    return folder / f"{model.name}-{key}"
+
+
+def is_cached(
+    model,
+    x_train: np.ndarray,
+    x_val: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int = 16,
+    loss: str = "mse",
+    seed: int = 0,
+    learning_rate: float = 1e-3,
+    patience: int | None = None,
+    start_from_epoch: int = 0,
+    cache: bool | str | os.PathLike = True,
+) -> bool:
+    """Whether :func:`train` with these arguments would load its run from the cache.
+
+    It builds the model (a function is called) to compute the cache key, and trains nothing.
+    Arguments as for :func:`train`, without a strategy or extra callbacks.
+
+    Examples
+    --------
+    >>> import tempfile, keras
+    >>> def tiny():
+    ...     return keras.Sequential(
+    ...         [keras.Input((8, 8, 1)), keras.layers.Conv2D(1, 3, padding="same")], name="tiny"
+    ...     )
+    >>> x = np.random.default_rng(0).random((4, 8, 8, 1), dtype=np.float32)
+    >>> folder = tempfile.mkdtemp()
+    >>> is_cached(tiny, x, x, epochs=1, cache=folder)
+    False
+    >>> _ = train(tiny, x, x, epochs=1, cache=folder, progress=False)
+    >>> is_cached(tiny, x, x, epochs=1, cache=folder), is_cached(tiny, x, x, epochs=2, cache=folder)
+    (True, False)
+    """
+    import keras
+
+    settings = _settings(epochs, batch_size, loss, seed, learning_rate)
+    built = model if isinstance(model, keras.Model) else model()
+    stop = _early_stopping(patience, start_from_epoch)
+    entry = _entry(built, x_train, x_val, cache, None, stop, settings)
+    return entry is not None and entry_complete(entry)
+
+
 def _compiled(model, loss: str, learning_rate: float):
     """Compile with Adam and create its slots now: built lazily, they are created while ``fit``
     traces its first step, and TensorFlow then traces that step a second time (about 3 s per
@@ -311,6 +426,8 @@ def train(
     learning_rate: float = 1e-3,
     strategy=None,
     callbacks: Sequence = (),
+    patience: int | None = None,
+    start_from_epoch: int = 0,
     cache: bool | str | os.PathLike = True,
     progress: bool | None = None,
 ) -> TrainResult:
@@ -339,6 +456,14 @@ def train(
     callbacks : sequence of keras.callbacks.Callback
         Extra callbacks passed to ``fit`` (e.g. ``EarlyStopping``); their classes and arguments
         are part of the cache key (:func:`callback_config`).
+    patience : int, optional
+        Train until the validation loss stops improving: stop once it has not fallen for
+        ``patience`` epochs and keep the best epoch's weights (Keras' ``EarlyStopping`` with
+        ``restore_best_weights=True``); ``epochs`` is then the cap. Default: every epoch.
+    start_from_epoch : int
+        With ``patience``: epochs of warm-up before the validation loss is watched (Keras'
+        argument of that name). A run that starts on a plateau, its loss flat or rising for a
+        few epochs before it falls, is otherwise stopped before it has learnt anything.
     cache : bool or path
         True (default) uses :func:`default_cache_dir`; a path uses that folder; False disables it.
         Entries are keyed by :func:`cache_key`; a corrupt or partial entry is retrained.
@@ -378,6 +503,7 @@ def train(
 
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}.")
+    callbacks = [*callbacks, *_early_stopping(patience, start_from_epoch)]
     seed_everything(seed)
     if strategy is not None:
         if not callable(model) or isinstance(model, keras.Model):
@@ -394,18 +520,9 @@ def train(
     if strategy is not None:
         _check_replica_batches(strategy, batch_size, x_train, x_val)
 
-    settings = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "loss": loss,
-        "seed": seed,
-        "learning_rate": learning_rate,
-    }
-    entry = None
-    if cache is not False:
-        folder = default_cache_dir() if cache is True else Path(cache)
-        key = cache_key(model, x_train, x_val, strategy=strategy, callbacks=callbacks, **settings)
-        entry = folder / f"{model.name}-{key}"
+    settings = _settings(epochs, batch_size, loss, seed, learning_rate)
+    entry = _entry(model, x_train, x_val, cache, strategy, callbacks, settings)
+    if entry is not None:
         cached = load_entry(entry, model)
         if cached is not None:
             record, epoch_weights = cached
@@ -425,7 +542,7 @@ def train(
     record = {
         "history": history,
         "seconds": seconds,
-        "images_per_second": len(x_train) * epochs / seconds,
+        "images_per_second": len(x_train) * len(history["loss"]) / seconds,
         "gradient_norms": norms,
         "deterministic": deterministic,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +167,20 @@ def test_widget_state_finds_every_frame_of_an_explorer_and_the_palette_saves_byt
     pngs = bench_state.frames(state)
     assert sorted(pngs) == sorted(explorer.frames)
     assert all(bench_state.as_rgb(png) > len(png) for png in pngs)
+
+
+def test_training_levers_smoke_run_prints_the_workers_ratio_and_the_epochs_saved(tmp_path):
+    """benchmarks/training_levers.py --quick: two short runs, in this process and in workers."""
+    script = BENCHMARKS / "training_levers.py"
+    env = {**os.environ, "CAE_LESSONS_CACHE": str(tmp_path), "CAE_LESSONS_PROGRESS": "0"}
+    run = subprocess.run(
+        [sys.executable, str(script), "--quick"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    lines = run.stdout.splitlines()
+    assert any(line.startswith("1. 2 runs of ch. 4's sweep model") for line in lines)
+    assert any(line.strip().startswith("ratio: ") and line.endswith("×") for line in lines)
+    assert any(line.startswith("2. early stopping: epochs trained [") for line in lines)

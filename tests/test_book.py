@@ -83,6 +83,14 @@ class TestChapter:
         positions = [headings.index(h) for h in SKELETON if h in headings]
         assert [h for h in SKELETON if h not in headings] == [], headings
         assert positions == sorted(positions), f"skeleton out of order: {headings}"
+        assert headings[-1] == SKELETON[-1], f"a section after the references: {headings}"
+        last = max(i for i, c in enumerate(nb.cells) if "## References" in c.source)
+        shown_after = [
+            c.source[:60]
+            for c in nb.cells[last + 1 :]
+            if c.cell_type == "markdown" or c.outputs or "remove-input" not in _tags(c)
+        ]
+        assert shown_after == [], "what the reader sees after the references belongs before"
 
     def test_first_cells_install_the_package_and_report_the_environment(self, path, config):
         code = _code(nbformat.read(path, as_version=4))
@@ -169,3 +177,44 @@ def test_every_stored_figure_reads_at_the_column_width(path):
                 if width > widest:
                     too_wide.append((index, width))
     assert too_wide == [], f"cells (index, px) wider than {widest:.0f} px: lay them out narrower"
+
+
+def _spine():
+    """The intro's claim table: claim number -> the checklist items its row names."""
+    rows = re.findall(
+        r"^\| (\d+) \|.*\| items? ([\d, ]+) \|$", (ROOT / "book/intro.md").read_text(), re.M
+    )
+    return {int(n): {int(i) for i in items.split(",")} for n, items in rows}
+
+
+def _checklist():
+    """Ch. 9's checklist: item number -> the claims of the spine it names."""
+    cells = nbformat.read(ROOT / "book/results.ipynb", as_version=4).cells
+    text = next(c.source for c in cells if "## A design checklist" in c.source)
+    items = re.split(r"^(\d+)\. ", text.split("## A design checklist", 1)[1], flags=re.M)[1:]
+    claims = {}
+    for number, body in zip(items[::2], items[1::2], strict=True):
+        named = re.search(r"\*\(Claims? ([\d, and]+)\.\)\*", body)
+        claims[int(number)] = (
+            {int(n) for n in re.findall(r"\d+", named.group(1))} if named else set()
+        )
+    return claims
+
+
+def test_the_spine_has_a_verdict_and_a_checklist_item_for_every_claim():
+    spine = _spine()
+    assert sorted(spine) == list(range(1, 11)), "the intro's table numbers its ten claims"
+    assert all(spine.values()), "every claim names a checklist item"
+    text = (ROOT / "book/intro.md").read_text()
+    assert "(spine)=" in text and "{ref}`design checklist <checklist>`" in text
+
+
+def test_the_spine_and_the_checklist_link_each_other_both_ways():
+    spine, checklist = _spine(), _checklist()
+    assert sorted(checklist) == list(range(1, len(checklist) + 1))
+    named_by_claims = {(claim, item) for claim, items in spine.items() for item in items}
+    named_by_items = {(claim, item) for item, claims in checklist.items() for claim in claims}
+    assert named_by_claims == named_by_items
+    cells = nbformat.read(ROOT / "book/results.ipynb", as_version=4).cells
+    assert any("(checklist)=\n## A design checklist" in c.source for c in cells)
+    assert any("<spine>`" in c.source for c in cells)

@@ -1,5 +1,7 @@
 """experiments/registry.py: the book's models, and the one call that trains them."""
 
+import pickle
+
 import keras
 import numpy as np
 import pytest
@@ -10,10 +12,13 @@ from cae_lessons.config import FULL, QUICK, Profile
 from cae_lessons.experiments.registry import (
     AXIAL_64,
     AXIAL_128,
+    PATIENCE,
+    START_FROM_EPOCH,
     SWEEP_CHANNELS,
     book_models,
     sweep_model,
     train_book_model,
+    train_book_models,
 )
 from cae_lessons.models import build_cae, example1, example2
 from cae_lessons.shapes import build_model, diagnose
@@ -79,11 +84,18 @@ def test_the_ch3_real_fix_is_example2():
     assert [type(layer) for layer in real.layers] == [type(layer) for layer in example2().layers]
 
 
-def test_seeds_follow_the_chapters_per_profile():
-    registry = book_models()
-    assert registry["example2"].seeds(QUICK) == registry["example2"].seeds(FULL) == range(1)
-    sweep = registry["cae_pool_upsample_8-16-32_l1"]
-    assert sweep.seeds(QUICK) == range(1) and sweep.seeds(FULL) == range(FULL.seeds)
+def test_every_book_model_trains_with_the_profiles_seeds():
+    """Every comparison of trained models rests on three seeds or more, in each profile."""
+    for model in book_models().values():
+        assert model.seeds(QUICK) == range(QUICK.seeds) == range(3)
+        assert model.seeds(FULL) == range(FULL.seeds) == range(5)
+
+
+@pytest.mark.parametrize("name", PLAIN_BUILDERS)
+def test_book_model_builders_can_be_sent_to_a_worker_process(name):
+    """train_runs trains a run in another process only if its build function pickles."""
+    build = pickle.loads(pickle.dumps(book_models()[name].build))
+    assert build().name == name
 
 
 @pytest.mark.parametrize("profile", ["quick", Profile("auto", 20, None, 2), None])
@@ -127,13 +139,49 @@ def test_train_book_model_trains_one_run_per_seed_and_shares_the_cache(tmp_path)
     x = np.random.default_rng(0).random((8, 64, 64, 1), dtype=np.float32)
     profile = Profile("full", 1, None, 2)
     first = train_book_model(
-        "cae_pool_upsample_8-16-32_l16", x, x, profile, cache=tmp_path, progress=False
+        "cae_pool_upsample_8-16-32_l16", x, x, profile, cache=tmp_path, progress=False, workers=1
     )
     again = train_book_model(sweep_model("pool", 4), x, x, profile, cache=tmp_path, progress=False)
     assert [(r.seed, r.epochs, r.batch_size) for r in first] == [(0, 1, 8), (1, 1, 8)]
     assert [r.cache_hit for r in first] == [False, False]
     assert [r.cache_hit for r in again] == [True, True]
     assert [r.history for r in again] == [r.history for r in first]
+
+
+def test_book_models_train_until_validation_stops_improving(monkeypatch):
+    """Every run: the profile's epochs as the cap, early stopping with PATIENCE after a warm-up
+    of START_FROM_EPOCH (train() itself is tested for what those do)."""
+    from cae_lessons import workers
+
+    sent = []
+    monkeypatch.setattr(workers, "train_runs", lambda runs, **kwargs: sent.extend(runs) or runs)
+    x = np.zeros((8, 64, 64, 1), np.float32)
+    train_book_models([("example2", x, x), (sweep_model("pool", 4), x, x)], QUICK)
+    assert [run.options for run in sent] == [
+        {
+            "epochs": QUICK.epochs,
+            "batch_size": 8,
+            "seed": seed,
+            "patience": PATIENCE,
+            "start_from_epoch": START_FROM_EPOCH,
+        }
+        for _ in range(2)
+        for seed in range(QUICK.seeds)
+    ]
+    assert PATIENCE == 3 and START_FROM_EPOCH == 10 < QUICK.epochs
+
+
+def test_train_book_models_returns_each_models_runs_in_order(tmp_path):
+    x64 = np.random.default_rng(0).random((8, 64, 64, 1), dtype=np.float32)
+    profile = Profile("quick", 1, None, 2)
+    pool, stride = sweep_model("pool", 64), sweep_model("stride", 64)
+    runs = train_book_models(
+        [(pool, x64, x64), (stride.name, x64, x64)], profile, cache=tmp_path, progress=False
+    )
+    assert [[(r.name, r.seed) for r in model_runs] for model_runs in runs] == [
+        [(pool.name, 0), (pool.name, 1)],
+        [(stride.name, 0), (stride.name, 1)],
+    ]
 
 
 def test_train_book_model_rejects_an_unknown_name():

@@ -90,6 +90,27 @@ def test_checkerboard_runs_keep_each_run_so_a_flat_one_does_not_stand_for_all():
     assert row["checkerboard"].mean == pytest.approx(0.5)
 
 
+def test_verdicts_compare_runs_over_seeds_and_a_baseline_as_exact():
+    x = _images()
+    runs = {
+        "near": [_run(g) for g in (0.97, 0.98, 0.99)],
+        "far": [_run(g) for g in (0.5, 0.6, 0.7)],
+    }
+    table = results_table(x, runs | {"bicubic": bicubic_baseline(x, 2)})
+    verdicts = table.verdicts(("near", "far"), ("near", "bicubic"))
+    psnr = verdicts["near", "far", "PSNR"]
+    assert psnr.runs == (3, 3) and psnr.better == "near"
+    assert psnr.difference == pytest.approx(
+        np.mean(table["near"].psnr_runs) - np.mean(table["far"].psnr_runs)
+    )
+    against = verdicts["near", "bicubic", "MAE"]
+    assert against.runs == (3, 0) and "bicubic exact" in against.over
+    assert against.difference == pytest.approx(
+        np.mean(table["near"].run_means["MAE"]) - table["bicubic"]["MAE"].mean
+    )
+    assert [v.metric for v in verdicts] == ["PSNR", "SSIM", "MAE"] * 2
+
+
 def test_unknown_row_and_metric_say_what_exists():
     table = results_table(_images(), {"scale": _run(0.9)})
     with pytest.raises(KeyError, match=r"no row 'other'; the rows are \['scale'\]"):

@@ -145,6 +145,71 @@ def test_early_stopping_keeps_the_weights_of_the_epochs_it_ran(images):
     assert ran < 5 and len(result.epoch_weights) == ran + 1
 
 
+def test_patience_is_early_stopping_that_keeps_the_best_epoch(images, tmp_path):
+    import keras
+
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    ours = _train(images, epochs=4, patience=2, cache=tmp_path)
+    theirs = _train(images, epochs=4, callbacks=[stop], cache=tmp_path)
+    assert theirs.cache_hit  # the same callback, so the same cache entry
+    assert ours.history == theirs.history
+    ran = len(ours.history["loss"])
+    assert ours.images_per_second == pytest.approx(len(images[0]) * ran / ours.seconds)
+
+
+def test_start_from_epoch_waits_before_watching_the_validation_loss(images):
+    """With a learning rate of 0 the validation loss never falls: patience 1 stops a run after
+    2 epochs, and after 3 + 2 with 3 epochs of warm-up."""
+    frozen = {"epochs": 8, "learning_rate": 0.0, "patience": 1}
+    assert len(_train(images, **frozen).history["loss"]) == 2
+    assert len(_train(images, **frozen, start_from_epoch=3).history["loss"]) == 5
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"start_from_epoch": 2}, r"start_from_epoch=2 needs patience=\.\.\."),
+        ({"patience": 2, "start_from_epoch": -1}, r"start_from_epoch must be an int >= 0"),
+        ({"patience": 2, "start_from_epoch": 1.0}, r"start_from_epoch must be an int >= 0"),
+    ],
+)
+def test_start_from_epoch_is_a_warm_up_for_patience(images, options, match):
+    with pytest.raises(ValueError, match=match):
+        _train(images, **options)
+
+
+@pytest.mark.parametrize("patience", [0, -1, 1.5, True, "3"])
+def test_patience_must_be_a_positive_int(images, patience):
+    with pytest.raises(ValueError, match=r"patience must be None \(train every epoch\) or an int"):
+        _train(images, patience=patience)
+
+
+@pytest.mark.parametrize(
+    ("val_loss", "plateau"),
+    [
+        ((0.2, 0.1, 0.05), 0),  # improves at once
+        ((0.17, 0.19, 0.22, 0.2, 0.16, 0.1), 3),  # three epochs at or above its first value
+        ((0.2, 0.2, 0.3), 2),  # never falls below it
+        ((0.2,), 0),
+    ],
+)
+def test_plateau_epochs_count_the_epochs_before_the_loss_first_falls(val_loss, plateau):
+    result = training.TrainResult(
+        "m",
+        {"loss": val_loss, "val_loss": val_loss},
+        len(val_loss),
+        8,
+        0,
+        1.0,
+        1.0,
+        {},
+        True,
+        False,
+        None,
+    )
+    assert result.plateau_epochs == plateau
+
+
 @pytest.mark.parametrize("epoch", [-1, 4, 1.5, True, "1"])
 def test_an_epoch_outside_the_run_is_refused(images, epoch):
     result = _train(images)

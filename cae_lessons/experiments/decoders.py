@@ -15,28 +15,28 @@ values, and three decoders:
   exactly the transposed model's multiply-accumulates.
 
 Each is trained with several seeds until the validation loss stops improving
-(``EarlyStopping`` with ``restore_best_weights``), with an epoch cap, and scored on the
-held-out slices; :meth:`DecoderComparison.verdicts` judges two decoders over seeds on PSNR, SSIM
-and MAE.
+(``EarlyStopping`` with ``restore_best_weights``, after the book's warm-up), with an epoch cap,
+and scored on the held-out slices; :meth:`DecoderComparison.verdicts` judges two decoders over
+seeds on PSNR, SSIM and MAE.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from cae_lessons.experiments.registry import BATCH_SIZE, PATIENCE, START_FROM_EPOCH
 from cae_lessons.models import build_cae, cae_layers, count_macs, count_parameters, decoder_suffix
 from cae_lessons.scores import SeedComparison, compare_over_seeds
 from cae_lessons.shapes import trace
-from cae_lessons.stats import SeedVerdict
+from cae_lessons.stats import Verdicts
 
 SIZE = 64
 FILTERS = (16, 32)
 LATENT_CHANNELS = 4
-PATIENCE = 3
-BATCH_SIZE = 8
 DECODERS = {
     "transposed conv": {"up": "transpose"},
     "nearest up + conv": {"up": "upsample"},
@@ -163,9 +163,10 @@ class DecoderComparison:
             for label, runs in self.runs.items()
         }
 
-    def verdicts(self, a: str, b: str) -> tuple[SeedVerdict, ...]:
-        """Decoder ``a`` against ``b`` on PSNR, SSIM and MAE, over seeds."""
-        return self.table.verdicts(a, b)
+    def verdicts(self, *pairs) -> Verdicts:
+        """Decoders compared on PSNR, SSIM and MAE over seeds: ``verdicts(a, b)`` or
+        ``verdicts((a, b), (c, d), ...)``."""
+        return self.table.verdicts(*pairs)
 
     def __repr__(self) -> str:
         lines = [repr(design) for design in self.designs]
@@ -201,9 +202,8 @@ def compare_decoders(
     ValueError
         If ``seeds`` is empty or the images are not 64×64.
     """
-    import keras
-
-    from cae_lessons.training import reconstruct, train
+    from cae_lessons.training import reconstruct
+    from cae_lessons.workers import train_seeds
 
     seeds = [int(s) for s in seeds]
     if not seeds:
@@ -214,24 +214,17 @@ def compare_decoders(
                 f"{name} must be (N, {SIZE}, {SIZE}, 1) images, got shape {np.shape(x)}; average "
                 "the 128×128 slices down with cae_lessons.data.block_mean(x, 2)."
             )
-    runs, outputs = {}, {}
-    for label, options in DECODERS.items():
-        runs[label], outputs[label] = [], []
-        for seed in seeds:
-            stop = keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=patience, restore_best_weights=True
-            )
-            result = train(
-                lambda options=options: decoder_cae(**options),
-                x_train,
-                x_val,
-                epochs=epochs,
-                batch_size=BATCH_SIZE,
-                seed=seed,
-                callbacks=[stop],
-            )
-            runs[label].append(result)
-            outputs[label].append(reconstruct(result, x_test))
+    runs = train_seeds(
+        {label: functools.partial(decoder_cae, **options) for label, options in DECODERS.items()},
+        x_train,
+        x_val,
+        seeds=seeds,
+        epochs=epochs,
+        batch_size=BATCH_SIZE,
+        patience=patience,
+        start_from_epoch=START_FROM_EPOCH,
+    )
+    outputs = {label: [reconstruct(r, x_test) for r in results] for label, results in runs.items()}
     table = compare_over_seeds({label: [(x_test, y) for y in ys] for label, ys in outputs.items()})
     return DecoderComparison(
         designs(),

@@ -8,6 +8,7 @@ trains every design of a grid, seeded and cached, and scores it on held-out imag
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ from cae_lessons.metrics import HF_CUTOFF, high_frequency_retention, psnr
 from cae_lessons.models import count_macs, count_parameters
 from cae_lessons.receptive import read_positions, written_positions
 from cae_lessons.tables import html_table, text_table
-from cae_lessons.training import TrainResult, reconstruct, train
+from cae_lessons.training import TrainResult, reconstruct
 from cae_lessons.validate import check_images, check_int, check_ints
+from cae_lessons.workers import train_seeds
 
 KERNEL_STRIDE_METRICS = {
     # name -> (unit, format spec, measured by training?)
@@ -213,7 +215,8 @@ def kernel_stride_sweep(
 
     Each cell is :func:`build_kernel_stride_cae` (one ``Conv2D`` with kernel
     ``k`` and stride ``s``, undone by one ``Conv2DTranspose`` with the same ``k`` and ``s``,
-    ``latent_channels`` fixed), trained with :func:`train` (seeded and cached) for every seed
+    ``latent_channels`` fixed), trained with :func:`train` (seeded and cached; the runs not yet
+    in the cache several at once: :func:`cae_lessons.workers.train_seeds`) for every seed
     ``0, 1, ..., seeds - 1``, and scored on ``x_test`` with the PSNR and the high-frequency
     retention. Every design is checked to round-trip the input before anything trains. Used by
     ch. 8 "Kernel size against stride".
@@ -285,31 +288,30 @@ def kernel_stride_sweep(
         for k in kernel_sizes
     ]
     cutoff = HF_CUTOFF if cutoff is None else cutoff
+    builds = {
+        design: functools.partial(
+            build_kernel_stride_cae,
+            input_shape,
+            kernel_size=design.kernel_size,
+            strides=design.strides,
+            latent_channels=latent_channels,
+        )
+        for design in designs
+    }
+    trained = train_seeds(
+        builds,
+        x_train,
+        x_val,
+        seeds=range(seeds),
+        cache=cache,
+        progress=progress,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+    )
     cells = []
     for design in designs:
-
-        def build(design=design):
-            return build_kernel_stride_cae(
-                input_shape,
-                kernel_size=design.kernel_size,
-                strides=design.strides,
-                latent_channels=latent_channels,
-            )
-
-        runs = tuple(
-            train(
-                build,
-                x_train,
-                x_val,
-                epochs=epochs,
-                batch_size=batch_size,
-                seed=seed,
-                learning_rate=learning_rate,
-                cache=cache,
-                progress=progress,
-            )
-            for seed in range(seeds)
-        )
+        runs = tuple(trained[design])
         outputs = [reconstruct(run, x_test) for run in runs]
         cells.append(
             KernelStrideCell(

@@ -1,18 +1,32 @@
 """The book's models: every architecture that a chapter trains, and the one call that trains it.
 
-Chapters 3 and 4 train their models with :func:`train_book_model`, and ch. 9 compares them on
-one test set with the same call, so :func:`cae_lessons.training.train` finds each chapter's runs
-in the training cache instead of training them again. :meth:`BookModel.seeds` is the one place
-that says how many training seeds a model gets in each profile.
+Chapters 3 and 4 train their models with :func:`train_book_model` (or, several models at once,
+:func:`train_book_models`), and ch. 9 compares them on one test set with the same call, so
+:func:`cae_lessons.training.train` finds each chapter's runs in the training cache instead of
+training them again. Every model is trained with the profile's seeds (:meth:`BookModel.seeds`),
+until its validation loss stops improving (:data:`PATIENCE`) or the profile's epoch cap, so that
+a comparison rests on several runs of models that finished learning.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cae_lessons.models import build_cae, example1, example2, example3
+
+PATIENCE = 3
+"""Epochs without a lower validation loss before a book model's run stops (its best epoch kept)."""
+
+START_FROM_EPOCH = 10
+"""Epochs of warm-up before early stopping watches the validation loss. Some runs start on a
+plateau, their validation loss flat or rising for up to about nine epochs before it falls (ch. 4's
+sweep shows it); stopped after three of them, such a run never learns."""
+
+BATCH_SIZE = 8
+"""The batch size of every book model's run."""
 
 SWEEP_FILTERS = (8, 16, 32)
 """Ch. 4's sweep: the filters of ``build_cae((64, 64, 1), filters=SWEEP_FILTERS, ...)``."""
@@ -45,10 +59,8 @@ class BookModel:
     data : str
         :data:`AXIAL_128` or :data:`AXIAL_64`: the images it is trained and tested on.
     build : callable
-        Zero-argument function returning the compiled, untrained model.
-    seeds_quick, seeds_full : int or None
-        Training seeds ``0, 1, ...`` the chapter uses in the quick and the full profile; ``None``
-        means ``profile.seeds``.
+        Zero-argument function returning the compiled, untrained model (a module-level
+        function or a ``functools.partial`` of one, so that a worker process can train it).
     """
 
     name: str
@@ -57,8 +69,6 @@ class BookModel:
     doc: str
     data: str
     build: Callable[[], Any] = field(repr=False, compare=False)
-    seeds_quick: int | None = 1
-    seeds_full: int | None = 1
 
     def seeds(self, profile) -> range:
         """The training seeds for an execution profile (from ``resolve_profile()``).
@@ -68,7 +78,7 @@ class BookModel:
         >>> from cae_lessons.config import QUICK, FULL
         >>> sweep = book_models()["cae_pool_upsample_8-16-32_l16"]
         >>> sweep.seeds(QUICK), sweep.seeds(FULL)
-        (range(0, 1), range(0, 5))
+        (range(0, 3), range(0, 5))
         """
         name, seeds = getattr(profile, "name", None), getattr(profile, "seeds", None)
         if name not in ("quick", "full") or not isinstance(seeds, int):
@@ -76,8 +86,7 @@ class BookModel:
                 f"profile must be an execution profile with name 'quick' or 'full' and an int "
                 f"seeds (from cae_lessons.config.resolve_profile()), got {profile!r}."
             )
-        count = self.seeds_quick if name == "quick" else self.seeds_full
-        return range(seeds if count is None else count)
+        return range(seeds)
 
 
 def _example1_shape_only_fix():
@@ -129,40 +138,93 @@ def sweep_model(down: str, ratio: int) -> BookModel:
             f"{ratio!r}."
         )
     channels = SWEEP_CHANNELS[ratio]
-
-    def build():
-        return build_cae((64, 64, 1), filters=SWEEP_FILTERS, down=down, latent_channels=channels)
-
+    build = functools.partial(
+        build_cae, (64, 64, 1), filters=SWEEP_FILTERS, down=down, latent_channels=channels
+    )
     filters = "-".join(map(str, SWEEP_FILTERS))
     name = f"cae_{down}_upsample_{filters}_l{channels}"
-    return BookModel(
-        name, f"CAE {down}, ratio {ratio}", 4, "padding_bottleneck", AXIAL_64, build, 1, None
-    )
+    return BookModel(name, f"CAE {down}, ratio {ratio}", 4, "padding_bottleneck", AXIAL_64, build)
 
 
-def train_book_model(
-    model: BookModel | str, x_train, x_val, profile, *, cache=True, progress=None
-) -> list:
-    """Train a book model as its chapter does: one run per seed of ``model.seeds(profile)``.
+def _as_book_model(model: BookModel | str) -> BookModel:
+    if isinstance(model, BookModel):
+        return model
+    registry = book_models()
+    if model not in registry:
+        raise ValueError(f"No book model is named {model!r}; the names are {tuple(registry)}.")
+    return registry[model]
 
-    Every run uses ``epochs=profile.epochs``, ``batch_size=8`` and the mean squared error, so a
-    chapter and ch. 9 calling this with the same images share the training cache's runs.
+
+def train_book_models(
+    models: Iterable[tuple[BookModel | str, Any, Any]],
+    profile,
+    *,
+    cache=True,
+    progress=None,
+    workers=None,
+) -> list[list]:
+    """Train several book models as their chapters do, all their runs at once.
+
+    Each model gets one run per seed of ``model.seeds(profile)``, with ``batch_size=8``, the mean
+    squared error, and early stopping: after :data:`START_FROM_EPOCH` epochs of warm-up, a run
+    ends once its validation loss has not fallen for :data:`PATIENCE` epochs, or at
+    ``profile.epochs``, and keeps its best epoch's weights. A
+    chapter and ch. 9 calling this with the same images share the training cache's runs. The runs
+    not yet in the cache train in parallel processes on a CPU
+    (:func:`cae_lessons.workers.train_runs`).
 
     Parameters
     ----------
-    model : BookModel or str
-        A value of :func:`book_models`, or its name.
-    x_train, x_val : (N, H, W, 1) float32
-        The images named by ``model.data`` (:data:`AXIAL_128` or :data:`AXIAL_64`).
+    models : iterable of (BookModel or str, x_train, x_val)
+        Each model (a value of :func:`book_models`, or its name) with its training and
+        validation images, ``(N, H, W, 1) float32``, those named by ``model.data``.
     profile : Profile
-        From ``resolve_profile()``: its epochs, and its name for the number of seeds.
-    cache, progress
-        As for :func:`cae_lessons.training.train`.
+        From ``resolve_profile()``: its epoch cap and its seeds.
+    cache, progress, workers
+        As for :func:`cae_lessons.workers.train_runs`.
+
+    Returns
+    -------
+    list of list of TrainResult
+        Per model, in order, one run per seed in seed order.
+
+    Raises
+    ------
+    ValueError
+        If a model names no book model.
+    """
+    from cae_lessons.workers import Run, train_runs
+
+    models = [(_as_book_model(model), x_train, x_val) for model, x_train, x_val in models]
+    runs = [
+        Run(
+            model.build,
+            x_train,
+            x_val,
+            {
+                "epochs": profile.epochs,
+                "batch_size": BATCH_SIZE,
+                "seed": seed,
+                "patience": PATIENCE,
+                "start_from_epoch": START_FROM_EPOCH,
+            },
+        )
+        for model, x_train, x_val in models
+        for seed in model.seeds(profile)
+    ]
+    results = iter(train_runs(runs, cache=cache, progress=progress, workers=workers))
+    return [[next(results) for _ in model.seeds(profile)] for model, _, _ in models]
+
+
+def train_book_model(
+    model: BookModel | str, x_train, x_val, profile, *, cache=True, progress=None, workers=None
+) -> list:
+    """Train one book model as its chapter does (:func:`train_book_models` for one model).
 
     Returns
     -------
     list of TrainResult
-        One per seed, in seed order.
+        One per seed of ``model.seeds(profile)``, in seed order.
 
     Raises
     ------
@@ -175,32 +237,16 @@ def train_book_model(
     >>> from cae_lessons.config import Profile
     >>> x = np.random.default_rng(0).random((8, 64, 64, 1), dtype=np.float32)
     >>> runs = train_book_model(
-    ...     "cae_pool_upsample_8-16-32_l16", x, x, Profile("quick", 1, None, 3),
+    ...     "cae_pool_upsample_8-16-32_l16", x, x, Profile("quick", 1, None, 2),
     ...     cache=False, progress=False,
     ... )
     >>> [(r.seed, r.epochs) for r in runs]
-    [(0, 1)]
+    [(0, 1), (1, 1)]
     """
-    from cae_lessons.training import train
-
-    if isinstance(model, str):
-        registry = book_models()
-        if model not in registry:
-            raise ValueError(f"No book model is named {model!r}; the names are {tuple(registry)}.")
-        model = registry[model]
-    return [
-        train(
-            model.build,
-            x_train,
-            x_val,
-            epochs=profile.epochs,
-            batch_size=8,
-            seed=seed,
-            cache=cache,
-            progress=progress,
-        )
-        for seed in model.seeds(profile)
-    ]
+    [runs] = train_book_models(
+        [(model, x_train, x_val)], profile, cache=cache, progress=progress, workers=workers
+    )
+    return runs
 
 
 def book_models(data: str | None = None) -> dict[str, BookModel]:
@@ -235,7 +281,7 @@ def book_models(data: str | None = None) -> dict[str, BookModel]:
     ['cae_pool_upsample_8-16-32_l16', 'cae_stride_upsample_8-16-32_l16']
     >>> models["cae_pool_upsample_8-16-32_l16"]
     BookModel(name='cae_pool_upsample_8-16-32_l16', label='CAE pool, ratio 4', chapter=4, \
-doc='padding_bottleneck', data='axial 64×64', seeds_quick=1, seeds_full=None)
+doc='padding_bottleneck', data='axial 64×64')
     >>> book_models()["example2"].build().count_params()
     5089
     """

@@ -17,7 +17,7 @@ from cae_lessons.baselines import Baseline
 from cae_lessons.metrics import checkerboard_score, high_frequency_retention
 from cae_lessons.scores import evaluate
 from cae_lessons.shapes import trace
-from cae_lessons.stats import summarize
+from cae_lessons.stats import Verdicts, as_pairs, judge, summarize
 from cae_lessons.tables import html_table, row_named, text_table
 from cae_lessons.training import TrainResult, reconstruct
 
@@ -57,11 +57,9 @@ class ResultRow:
     metrics : dict of str to MetricSummary
         ``'MSE'``, ``'MAE'``, ``'PSNR'``, ``'SSIM'``, ``'HF retention'`` and ``'checkerboard'``:
         each image's value averaged over the runs, then the mean and t-interval over images.
-    psnr_runs : tuple of float
-        Mean PSNR over the images of each run, so the seed-to-seed spread stays visible.
-    checkerboard_runs : tuple of float
-        Mean checkerboard score over the images of each run (one run that failed to train
-        cannot stand for all in a median).
+    run_means : dict of str to tuple of float
+        Per metric (as ``metrics``), the mean over the images of each run: the values a verdict
+        over seeds compares (:meth:`ResultsTable.verdicts`), and the seed-to-seed spread.
     seconds : float or None
         Mean wall time of a training run, as measured when it was trained (a cache hit reports
         the original run); None for a baseline. It varies from machine to machine and run to run.
@@ -74,9 +72,19 @@ class ResultRow:
     parameters: int
     compression_ratio: float
     metrics: dict
-    psnr_runs: tuple[float, ...]
-    checkerboard_runs: tuple[float, ...]
+    run_means: dict
     seconds: float | None
+
+    @property
+    def psnr_runs(self) -> tuple[float, ...]:
+        """Mean PSNR over the images of each run, so the seed-to-seed spread stays visible."""
+        return self.run_means["PSNR"]
+
+    @property
+    def checkerboard_runs(self) -> tuple[float, ...]:
+        """Mean checkerboard score of each run (one run that failed to train cannot stand for
+        all in a median)."""
+        return self.run_means["checkerboard"]
 
     def __getitem__(self, metric: str):
         """The summary of one metric, e.g. ``row["PSNR"].mean``."""
@@ -135,6 +143,8 @@ class ResultsTable:
         Mean checkerboard score of the test images themselves (the floor for a faithful model).
     cutoff : float
         High-frequency cutoff (fraction of Nyquist) of the HF retention.
+    confidence : float
+        Level of the intervals, over images in the table and over seeds in :meth:`verdicts`.
     show_time : bool
         Whether the table shows the train-time column.
     """
@@ -144,6 +154,7 @@ class ResultsTable:
     n_images: int
     input_checkerboard: float
     cutoff: float
+    confidence: float = 0.95
     show_time: bool = True
 
     def __getitem__(self, label: str) -> ResultRow:
@@ -154,6 +165,20 @@ class ResultsTable:
         from dataclasses import replace
 
         return replace(self, show_time=False)
+
+    def verdicts(self, *pairs) -> Verdicts:
+        """Rows compared on PSNR, SSIM and MAE over seeds: ``verdicts(a, b)`` or
+        ``verdicts((a, b), (c, d), ...)``.
+
+        Each run's mean over the test images is one value (:attr:`ResultRow.run_means`); a
+        baseline's value is exact. See :func:`cae_lessons.stats.seed_verdict`.
+        """
+
+        def values(label: str, metric: str):
+            row = self[label]
+            return row.run_means[metric][0] if row.baseline else row.run_means[metric]
+
+        return judge(as_pairs(pairs), values, confidence=self.confidence)
 
     def points(self, metric: str = "PSNR") -> list[tuple[str, Any, bool]]:
         """``(label, summary, is_baseline)`` of every row, for :func:`plots.interval_plot`."""
@@ -198,19 +223,16 @@ class ResultsTable:
 
 
 def _scored_row(label, outputs, x_test, cutoff, strides, confidence, **fields) -> ResultRow:
-    per_run = [evaluate(x_test, y, confidence=confidence) for y in outputs]
-    values = {
-        name: np.mean([scores.per_image()[name] for scores in per_run], axis=0)
-        for name in ("MSE", "MAE", "PSNR", "SSIM")
-    }
-    values["HF retention"] = np.mean(
-        [high_frequency_retention(x_test, y, cutoff).ratio for y in outputs], axis=0
-    )
-    boards = [checkerboard_score(y, strides) for y in outputs]
-    values["checkerboard"] = np.mean(boards, axis=0)
+    per_run = {name: [] for name in _ROW_METRICS}  # per metric: each run's per-image values
+    for y in outputs:
+        scores = evaluate(x_test, y, confidence=confidence).per_image()
+        for name in ("MSE", "MAE", "PSNR", "SSIM"):
+            per_run[name].append(scores[name])
+        per_run["HF retention"].append(high_frequency_retention(x_test, y, cutoff).ratio)
+        per_run["checkerboard"].append(checkerboard_score(y, strides))
     metrics = {
         name: summarize(
-            values[name],
+            np.mean(per_run[name], axis=0),  # each image averaged over the runs
             name,
             unit=_ROW_STYLE[name][0],
             fmt=_ROW_STYLE[name][1],
@@ -218,15 +240,8 @@ def _scored_row(label, outputs, x_test, cutoff, strides, confidence, **fields) -
         )
         for name in _ROW_METRICS
     }
-    psnr_runs = tuple(float(np.mean(scores.psnr)) for scores in per_run)
-    return ResultRow(
-        label=label,
-        runs=len(outputs),
-        metrics=metrics,
-        psnr_runs=psnr_runs,
-        checkerboard_runs=tuple(float(np.mean(board)) for board in boards),
-        **fields,
-    )
+    run_means = {name: tuple(float(np.mean(v)) for v in runs) for name, runs in per_run.items()}
+    return ResultRow(label=label, runs=len(outputs), metrics=metrics, run_means=run_means, **fields)
 
 
 def results_table(
@@ -350,4 +365,5 @@ def results_table(
         n_images=len(x_test),
         input_checkerboard=float(checkerboard_score(x_test, strides).mean()),
         cutoff=cutoff,
+        confidence=confidence,
     )
