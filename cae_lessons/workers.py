@@ -119,8 +119,14 @@ def _threads() -> tuple[int, int]:
 
 
 def _start_worker(threads: tuple[int, int]) -> None:
-    """Give a worker the thread counts of the process that started it (part of the cache key)."""
+    """Give a worker the thread counts of the process that started it (part of the cache key),
+    and leave interrupts to that process: Ctrl-C, or a notebook's interrupt button, stops the
+    waiting, not the runs in flight, which still land in the cache."""
+    import signal
+
     import tensorflow as tf
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     intra, inter = threads
     if intra:
@@ -151,9 +157,9 @@ def _pool(workers: int, threads: tuple[int, int]) -> ProcessPoolExecutor:
 
 
 @atexit.register
-def _shutdown() -> None:
+def _shutdown(wait: bool = True) -> None:
     for pool in _POOL.values():
-        pool.shutdown(cancel_futures=True)
+        pool.shutdown(wait=wait, cancel_futures=True)
     _POOL.clear()
 
 
@@ -168,8 +174,8 @@ def _picklable(build) -> bool:
 def _train_in_workers(runs: list[Run], workers: int, cache, show) -> None:
     pool = _pool(workers, _threads())
     start = time.perf_counter()
-    futures = {pool.submit(_train_stored, run, cache): run for run in runs}
     try:
+        futures = [pool.submit(_train_stored, run, cache) for run in runs]
         for done, future in enumerate(as_completed(futures), 1):
             future.result()
             if show is not None:
@@ -178,6 +184,9 @@ def _train_in_workers(runs: list[Run], workers: int, cache, show) -> None:
                     f"({time.perf_counter() - start:.0f} s)",
                     done == len(runs),
                 )
+    except KeyboardInterrupt:
+        _shutdown(wait=False)  # queued runs are dropped; the ones in flight finish into the cache
+        raise
     except BrokenProcessPool as error:
         _shutdown()
         raise RuntimeError(

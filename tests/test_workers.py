@@ -3,6 +3,7 @@
 import functools
 import multiprocessing
 import os
+import signal
 
 import numpy as np
 import pytest
@@ -116,3 +117,25 @@ def test_the_workers_variable_must_be_a_positive_integer(monkeypatch, value):
     monkeypatch.setenv(WORKERS_VARIABLE, value)
     with pytest.raises(ValueError, match=f"CAE_LESSONS_WORKERS={value!r} is not a number"):
         default_workers(4)
+
+
+def test_workers_ignore_an_interrupt_meant_for_this_process(tmp_path):
+    """A notebook's interrupt reaches the whole process group: the workers must live on."""
+    train_runs(_runs(seeds=(5, 6)), cache=tmp_path / "first", progress=False, workers=2)
+    children = multiprocessing.active_children()
+    assert children  # the pool's workers, kept for the next call
+    for child in children:
+        os.kill(child.pid, signal.SIGINT)
+    again = train_runs(_runs(), cache=tmp_path / "second", progress=False, workers=2)
+    assert [r.cache_hit for r in again] == [True, True]  # trained by those same workers
+    assert {c.pid for c in multiprocessing.active_children()} == {c.pid for c in children}
+
+
+def test_an_interrupt_while_waiting_drops_the_pool_and_reaches_the_caller(tmp_path, monkeypatch):
+    def interrupted(futures):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(workers, "as_completed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_runs(_runs(), cache=tmp_path, progress=False, workers=2)
+    assert workers._POOL == {}
