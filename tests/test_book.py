@@ -181,9 +181,8 @@ def test_every_stored_figure_reads_at_the_column_width(path):
 
 def _spine():
     """The intro's claim table: claim number -> the checklist items its row names."""
-    rows = re.findall(
-        r"^\| (\d+) \|.*\| items? ([\d, ]+) \|$", (ROOT / "book/intro.md").read_text(), re.M
-    )
+    text = (ROOT / "book/intro.md").read_text()
+    rows = re.findall(r"^\| (\d+) \|.*; \{ref\}`items? ([\d, ]+) <checklist>`\)\. \|$", text, re.M)
     return {int(n): {int(i) for i in items.split(",")} for n, items in rows}
 
 
