@@ -256,8 +256,10 @@ def seed_verdict(a, b, metric: str, *, labels=("a", "b"), confidence: float = CO
         if se == 0:
             low = high = difference
         else:
-            df = (va + vb) ** 2 / sum(
-                v**2 / (n - 1) for v, n in zip((va, vb), runs, strict=True) if n
+            # Welch-Satterthwaite, written with each model's share of the variance so that
+            # tiny variances (squares that underflow to 0) still give a finite df.
+            df = 1 / sum(
+                (v / se**2) ** 2 / (n - 1) for v, n in zip((va, vb), runs, strict=True) if n
             )
             half = float(stats.t.ppf(0.5 + confidence / 2, df=df) * se)
             low, high = difference - half, difference + half
@@ -337,7 +339,7 @@ class Verdicts:
         return f"{text_table(headers, rows)}\n({textwrap.fill(caption, 96)})"
 
     def _repr_html_(self) -> str:
-        return html_table(*self._table())
+        return html_table(*self._table(), narrow=True, wrap=(0, -1))
 
 
 def judge(pairs, values, *, confidence: float = CONFIDENCE) -> Verdicts:

@@ -51,12 +51,14 @@ def html_table(
     *,
     align: str | None = None,
     narrow: bool = False,
+    wrap: Sequence[int] = (0,),
 ) -> str:
     """A minimal HTML table for Jupyter's rich display, scrolling inside its own box if wide.
 
     ``align`` as in :func:`text_table`. ``narrow`` puts each ``mean [low, high]`` cell's
-    interval on a second line, lets the first column wrap and tightens the cells, so a table of
-    estimates fits the book's column.
+    interval on a second line, lets the columns in ``wrap`` (the first, unless told; negative
+    indices count from the end) wrap and tightens the cells, so a table of estimates fits the
+    book's column.
 
     Examples
     --------
@@ -66,9 +68,10 @@ def html_table(
     """
     align = _alignments(align, len(headers))
     pad = "0 0.3em" if narrow else "0 0.5em"
+    wrapping = {i % len(headers) for i in wrap} if narrow else set()
 
     def style(column: int) -> str:
-        wrap = "min-width:7em" if narrow and column == 0 else "white-space:nowrap"
+        wrap = "min-width:6em" if column in wrapping else "white-space:nowrap"
         right = ";text-align:right" if align[column] == "r" else ""
         return f'style="{wrap};padding:{pad}{right}"'
 

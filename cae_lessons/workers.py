@@ -124,9 +124,17 @@ def _start_worker(threads: tuple[int, int]) -> None:
     waiting, not the runs in flight, which still land in the cache."""
     import signal
 
-    import tensorflow as tf
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # TensorFlow's import writes its start-up log straight to file descriptor 2, which a notebook
+    # would show under the cell that started the workers; errors reach the caller as exceptions.
+    saved, quiet = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    try:
+        import tensorflow as tf
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(quiet)
 
     intra, inter = threads
     if intra:

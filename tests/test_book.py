@@ -26,6 +26,8 @@ SKELETON = (
     "References",
 )
 MAX_CODE_LINES = 300
+DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
+PROSE_ONLY = re.compile(r"```.*?```|\$[^$]*\$|`[^`]*`", re.S)  # code, maths, inline code
 
 
 def _code(nb):
@@ -139,6 +141,27 @@ class TestChapter:
         for label in exercises:
             solution = rf":::\{{solution\}} {re.escape(label)}\n:class: dropdown"
             assert re.search(solution, text), label
+
+    def test_every_decimal_in_the_prose_is_computed(self, path):
+        """A number like 8.56 in the prose appears in the chapter's code or executed outputs, so
+        a re-execution that changes it cannot leave the prose behind (maths and code excepted)."""
+        nb = nbformat.read(path, as_version=4)
+        computed = "".join(
+            cell.source
+            + "".join(
+                str(o.get("text", "")) + "".join(map(str, o.get("data", {}).values()))
+                for o in cell.outputs
+            )
+            for cell in _code(nb)
+        )
+        stale = {
+            number
+            for cell in nb.cells
+            if cell.cell_type == "markdown"
+            for number in DECIMAL.findall(PROSE_ONLY.sub("", cell.source))
+            if number not in computed
+        }
+        assert stale == set(), f"decimals in the prose that no cell computes: {sorted(stale)}"
 
     def test_named_figures_are_exported_unchanged(self, path):
         """make execute copies each named figure to book/_static/figures (the README uses one)."""

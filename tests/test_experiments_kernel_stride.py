@@ -187,6 +187,37 @@ def test_sweep_tables_show_every_cell(sweep):
     assert sweep.format_grid("PSNR").startswith("PSNR (dB), mean of 2 seeds")
 
 
+def test_sweep_over_seeds_scores_every_run_of_every_cell(sweep):
+    x_test = _images(6, 12)[5:]
+    comparison = sweep.over_seeds(x_test)
+    assert [label for label, _ in comparison.rows] == [
+        "k=2, s=2",
+        "k=3, s=2",
+        "k=2, s=3",
+        "k=3, s=3",
+    ]
+    assert comparison.per_seed("k=3, s=2")["PSNR"] == pytest.approx(sweep.cell(3, 2).psnr)
+    verdicts = comparison.verdicts(("k=3, s=2", "k=2, s=3"))
+    assert [v.metric for v in verdicts] == ["PSNR", "SSIM", "MAE"]
+    assert verdicts[0].runs == (2, 2)
+    with pytest.raises(TypeError, match="x_test must be a NumPy array"):
+        sweep.over_seeds(list(x_test))
+
+
+def test_sweep_with_patience_stops_early_and_says_so():
+    keras.utils.set_random_seed(0)
+    x = _images(6, 12)
+    common = dict(kernel_sizes=(3,), strides=(2,), cache=False, progress=False, epochs=6)
+    stopped = kernel_stride_sweep(
+        x[:4], x[4:5], x[5:], patience=1, start_from_epoch=1, learning_rate=0.0, **common
+    )
+    run = stopped.cell(3, 2).runs[0]
+    assert len(run.history["loss"]) < 6  # a learning rate of 0 never improves: it stops
+    assert stopped.patience == 1
+    assert "until its validation loss stopped improving (6 epochs at most)" in repr(stopped)
+    assert "6 epochs each" in repr(kernel_stride_sweep(x[:4], x[4:5], x[5:], **common))
+
+
 def test_sweep_refuses_unknown_cells_and_metrics(sweep):
     with pytest.raises(KeyError, match="no cell kernel_size=5"):
         sweep.cell(5, 2)

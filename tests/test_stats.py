@@ -74,6 +74,13 @@ def test_swapping_the_rows_mirrors_the_verdict(a, b):
     assert ab.better == ba.better
 
 
+def test_a_tiny_spread_gives_a_finite_interval():
+    """Variances whose squares underflow to 0 still give Welch's degrees of freedom."""
+    verdict = seed_verdict([0.0, 0.0], [0.0, 7.1e-130], "PSNR", labels=("a", "b"))
+    assert math.isfinite(verdict.low) and math.isfinite(verdict.high)
+    assert verdict.low < verdict.difference < verdict.high and verdict.better is None
+
+
 def test_verdicts_lay_out_a_row_per_comparison_and_a_column_per_metric():
     pairs = [(A, B, "PSNR", "B"), (A, B, "MAE", "B"), (A, 24.0, "PSNR", "bicubic")]
     verdicts = Verdicts(tuple(seed_verdict(a, b, m, labels=("A", n)) for a, b, m, n in pairs))
@@ -84,7 +91,11 @@ def test_verdicts_lay_out_a_row_per_comparison_and_a_column_per_metric():
     assert lines[2].endswith("A better on PSNR")
     caption = " ".join(lines[3:])
     assert "95% CI over the training seeds, 3/4 per model; a baseline is exact" in caption
-    assert "<table" in verdicts._repr_html_()
+    page = verdicts._repr_html_()
+    assert "dB<br>[" in page  # intervals on their own line, so the table fits the book's column
+    cells = page.split("<tr>")[2].split("<td ")[1:]
+    wraps = ["min-width" in c for c in cells]  # the comparison and the verdict wrap, not numbers
+    assert wraps == [True, False, False, True], cells
     assert [v.metric for v in verdicts] == ["PSNR", "MAE", "PSNR"] and len(verdicts) == 3
     assert verdicts["A", "bicubic", "PSNR"] is verdicts[2]
     with pytest.raises(KeyError, match=r"no verdict \('A', 'B', 'SSIM'\); there are"):

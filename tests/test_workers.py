@@ -3,7 +3,10 @@
 import functools
 import multiprocessing
 import os
+import re
 import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -139,3 +142,28 @@ def test_an_interrupt_while_waiting_drops_the_pool_and_reaches_the_caller(tmp_pa
     with pytest.raises(KeyboardInterrupt):
         train_runs(_runs(), cache=tmp_path, progress=False, workers=2)
     assert workers._POOL == {}
+
+
+def test_workers_start_without_tensorflows_start_up_log(tmp_path):
+    """What a worker writes to its standard error shows under a notebook cell: nothing on start.
+
+    TensorFlow's log lines carry the id of the thread that wrote them; every one must be the
+    parent's own (its main thread's id is its process id)."""
+    script = (
+        "import functools, os, sys, numpy as np\n"
+        "from cae_lessons.models import build_cae\n"
+        "from cae_lessons.workers import Run, train_runs\n"
+        "if __name__ == '__main__':\n"
+        "    x = np.zeros((4, 8, 8, 1), np.float32)\n"
+        "    tiny = functools.partial(build_cae, (8, 8, 1), filters=(2,), latent_channels=1)\n"
+        "    runs = [Run(tiny, x, x, {'epochs': 1, 'seed': s}) for s in (0, 1)]\n"
+        f"    train_runs(runs, workers=2, cache={str(tmp_path)!r}, progress=False)\n"
+        "    print(os.getpid())\n"
+    )
+    path = tmp_path / "start.py"
+    path.write_text(script)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}  # as the chapters run (environment_report)
+    run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    writers = {int(t) for t in re.findall(r"^[IWEF]\d{4} \S+\s+(\d+) ", run.stderr, re.M)}
+    assert writers <= {int(run.stdout.split()[-1])}, run.stderr[-2000:]

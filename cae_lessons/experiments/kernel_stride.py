@@ -19,6 +19,7 @@ import numpy as np
 from cae_lessons.metrics import HF_CUTOFF, high_frequency_retention, psnr
 from cae_lessons.models import count_macs, count_parameters
 from cae_lessons.receptive import read_positions, written_positions
+from cae_lessons.scores import SeedComparison, compare_over_seeds
 from cae_lessons.tables import html_table, text_table
 from cae_lessons.training import TrainResult, reconstruct
 from cae_lessons.validate import check_images, check_int, check_ints
@@ -94,9 +95,12 @@ class KernelStrideSweep:
     cells : tuple of KernelStrideCell
         Row by row: all kernel sizes of the first stride, then of the next, ...
     epochs, seeds : int
-        Training epochs and seeds of every cell.
+        Training epochs (the cap, where runs stop early) and seeds of every cell.
     cutoff : float
         High-frequency cutoff (fraction of Nyquist) of the retention.
+    patience : int or None
+        Epochs without a better validation loss after which a run stopped (None: every run
+        trained ``epochs`` epochs).
     """
 
     kernel_sizes: tuple[int, ...]
@@ -105,6 +109,37 @@ class KernelStrideSweep:
     epochs: int
     seeds: int
     cutoff: float
+    patience: int | None = None
+
+    @staticmethod
+    def label(kernel_size: int, strides: int) -> str:
+        """A cell's name in tables and verdicts: ``'k=3, s=4'``."""
+        return f"k={kernel_size}, s={strides}"
+
+    def over_seeds(self, x_test: np.ndarray) -> SeedComparison:
+        """Every cell's runs scored on ``x_test`` (PSNR, SSIM, MAE, HF retention), a row per
+        cell named :meth:`label`, for verdicts over seeds.
+
+        Parameters
+        ----------
+        x_test : (N, H, W, C) float32
+            The held-out images the sweep was scored on.
+
+        Returns
+        -------
+        cae_lessons.scores.SeedComparison
+            ``.verdicts(("k=3, s=4", "k=5, s=4"), ...)`` compares cells over their seeds.
+        """
+        check_images(x_test, "x_test", float32=True)
+        return compare_over_seeds(
+            {
+                self.label(c.design.kernel_size, c.design.strides): [
+                    (x_test, reconstruct(run, x_test)) for run in c.runs
+                ]
+                for c in self.cells
+            },
+            cutoff=self.cutoff,
+        )
 
     def cell(self, kernel_size: int, strides: int) -> KernelStrideCell:
         """The cell of one kernel size and stride.
@@ -180,9 +215,14 @@ class KernelStrideSweep:
         return rows
 
     def _caption(self) -> str:
+        epochs = (
+            f"{self.epochs} epochs each"
+            if self.patience is None
+            else f"each until its validation loss stopped improving ({self.epochs} epochs at most)"
+        )
         return (
             f"PSNR and HF retention (power above {self.cutoff:g} × Nyquist, output / input): "
-            f"means over the test images and {self.seeds} seed(s), {self.epochs} epochs each"
+            f"means over the test images and {self.seeds} seed(s), {epochs}"
         )
 
     def __repr__(self) -> str:
@@ -207,6 +247,8 @@ def kernel_stride_sweep(
     seeds: int = 1,
     batch_size: int = 8,
     learning_rate: float = 1e-3,
+    patience: int | None = None,
+    start_from_epoch: int = 0,
     cutoff: float | None = None,
     cache: bool | str | os.PathLike = True,
     progress: bool | None = None,
@@ -233,8 +275,10 @@ def kernel_stride_sweep(
         Bottleneck channels, the same in every cell.
     seeds : int
         Training runs per cell.
-    batch_size, learning_rate : int, float
-        As :func:`train`.
+    batch_size, learning_rate, patience, start_from_epoch : int, float, int or None, int
+        As :func:`train`: with ``patience``, a run stops once its validation loss has not
+        improved for that many epochs (not before ``start_from_epoch``) and keeps its best
+        weights; ``epochs`` is then the cap.
     cutoff : float, optional
         High-frequency cutoff (fraction of Nyquist); default ``metrics.HF_CUTOFF``.
     cache, progress
@@ -308,6 +352,8 @@ def kernel_stride_sweep(
         epochs=epochs,
         batch_size=batch_size,
         learning_rate=learning_rate,
+        patience=patience,
+        start_from_epoch=start_from_epoch,
     )
     cells = []
     for design in designs:
@@ -324,7 +370,7 @@ def kernel_stride_sweep(
                 runs=runs,
             )
         )
-    return KernelStrideSweep(kernel_sizes, strides, tuple(cells), epochs, seeds, cutoff)
+    return KernelStrideSweep(kernel_sizes, strides, tuple(cells), epochs, seeds, cutoff, patience)
 
 
 def kernel_stride_layers(input_shape=(48, 48, 1), *, kernel_size, strides, latent_channels=4):
