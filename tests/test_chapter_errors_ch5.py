@@ -1,14 +1,15 @@
 """Errors that ch. 5 "Transposed convolutions (example 3)" shows on purpose (cell tag
-`raises-exception`), pinned with their exact type and message like tests/test_chapter_errors.py,
-so that a Keras or package change that alters them fails a unit test, not only a notebook cell.
+`raises-exception`), all of them in its section "Odd sizes and `output_padding`", pinned with their
+exact type and message like tests/test_chapter_errors.py, so that a Keras or package change that
+alters them fails a unit test, not only a notebook cell.
 """
 
 import numpy as np
 import pytest
 
 
-def test_transposed_convolutions_example3_at_129_fails_in_fit():
-    """book/transposed_convolutions.ipynb: example 3 on 129×129 slices returns 130×130."""
+def test_odd_sizes_example3_at_129_fails_in_fit():
+    """book/odd_sizes.ipynb: example 3 on 129×129 slices returns 130×130."""
     from cae_lessons.models import example3
 
     model = example3((129, 129, 1))

@@ -299,7 +299,7 @@ def pad_output_size(size, padding):
 
 
 def output_padding_for(size, kernel_size, strides, padding="valid"):
-    """The ``output_padding`` that makes a transposed convolution give back ``size`` (ch. 5).
+    """The ``output_padding`` that makes a transposed convolution give back ``size``.
 
     A ``Conv2D(kernel_size, strides, padding)`` maps ``strides`` consecutive input sizes to one
     encoded size, so the ``Conv2DTranspose`` with the same arguments cannot know which to
@@ -307,7 +307,8 @@ def output_padding_for(size, kernel_size, strides, padding="valid"):
     ``a = (size + 2p - kernel_size) mod strides``, with ``p = 0`` for ``'valid'`` and
     ``p = (kernel_size - 1) / 2`` for ``'same'`` (odd kernels). Even kernels with ``'same'`` are
     padded asymmetrically by TensorFlow; the value returned is then the one Keras needs,
-    ``size - (encoded - 1) * strides``, when it lies in ``[0, strides)``.
+    ``size - (encoded - 1) * strides``, when it lies in ``[0, strides)``. Used by ch. 5's section
+    "Odd sizes and ``output_padding``".
 
     Parameters
     ----------
