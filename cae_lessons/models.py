@@ -445,7 +445,7 @@ def build_unet(
     must be multiples of ``2 ** depth``: at any other size a ``skip`` gets two sizes and Keras
     raises. The rank follows ``input_shape``: ``(L, C)`` builds 1-D layers, ``(H, W, C)`` 2-D
     and ``(X, Y, Z, C)`` 3-D ones (3×3×3 convolutions, 2×2×2 poolings). Not compiled. Used by
-    ch. 6 "A U-Net meets the same slice", its section "A 3-D U-Net meets the whole volume" and
+    ch. 6's sections "A U-Net meets the same slice" and "A 3-D U-Net meets the whole volume" and
     ``benchmarks/shapes.py``.
 
     Parameters

@@ -1,6 +1,6 @@
-"""Errors that ch. 6 "MRI of varying resolutions" shows on purpose (cell tag `raises-exception`),
-pinned with their exact type and message like tests/test_chapter_errors.py, so that a Keras or
-package change that alters them fails a unit test, not only a notebook cell.
+"""Errors that ch. 6 "MRI of varying resolutions" and its sections show on purpose (cell tag
+`raises-exception`), pinned with their exact type and message like tests/test_chapter_errors.py,
+so that a Keras or package change that alters them fails a unit test, not only a notebook cell.
 """
 
 import numpy as np
@@ -26,8 +26,8 @@ def test_varying_resolutions_fixed_128_model_on_a_1mm_slice_fails_in_the_loss():
         model.evaluate(x, x, verbose=0)
 
 
-def test_varying_resolutions_unet_for_a_1mm_slice_fails_in_its_deepest_skip():
-    """book/varying_resolutions.ipynb: a 'same' U-Net of depth 3 built for 233×197 slices: the
+def test_unet_slices_unet_for_a_1mm_slice_fails_in_its_deepest_skip():
+    """book/unet_slices.ipynb: a 'same' U-Net of depth 3 built for 233×197 slices: the
     deepest Concatenate gets 58×48 and 58×49 and Keras refuses to build it; built for any size,
     it fails the same way in predict."""
     from cae_lessons.models import build_unet

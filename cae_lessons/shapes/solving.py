@@ -295,7 +295,7 @@ def input_sizes(model_or_layers, *, limit: int = _SEARCH_LIMIT) -> InputSizes:
     A model runs at a size when no layer's output becomes zero or negative and every merge
     (``Concatenate``, ``Add``, ``a + b``) gets inputs of equal sizes; Keras raises otherwise. It
     round-trips when, in addition, the output size equals the input size. Used by
-    :func:`cae_lessons.shapes.diagnose` for its input-size fix, by ch. 6 for the 3-D U-Net and
+    :func:`cae_lessons.shapes.diagnose` for its input-size fix, by ch. 6's U-Net sections and
     by ``benchmarks/shapes.py``.
 
     Parameters

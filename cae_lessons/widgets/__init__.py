@@ -3,9 +3,9 @@
 - ch. 1 "Shape arithmetic in one page": :func:`receptive_field_explorer` (what one unit of any
   layer of a conv stack sees, which pixels no unit of that layer sees, the per-layer size table)
   next to :func:`cae_lessons.plots.shape_flow`.
-- ch. 3-5 and 9: :func:`reconstruction_explorer` (input, output, error and a zoomed patch per
-  model, slice and epoch, with the slice's metrics; epochs from
-  :func:`cae_lessons.training.epoch_reconstructions`).
+- ch. 3, 5 and 9, and ch. 4's section "What drastic compression does to the picture":
+  :func:`reconstruction_explorer` (input, output, error and a zoomed patch per model, slice and
+  epoch, with the slice's metrics; epochs from :func:`cae_lessons.training.epoch_reconstructions`).
 
 Every explorer is an ``ipywidgets.VBox`` whose controls (``.controls``), current figure
 (``.figure``), table (``.table``) and message (``.message``) are attributes, so tests and

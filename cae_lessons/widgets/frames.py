@@ -154,7 +154,8 @@ class StaticExplorer(widgets.VBox):
     """Precomputed frames in a ``Stack`` that follows its sliders in the browser, no kernel.
 
     Built by ``receptive_field_explorer(..., static=True)`` (ch. 1) and
-    ``reconstruction_explorer(..., static=True)`` (ch. 3-5, 9).
+    ``reconstruction_explorer(..., static=True)`` (ch. 3, 5, 9 and ch. 4's section on drastic
+    compression).
 
     Attributes
     ----------

@@ -125,7 +125,9 @@ def _changing(fig: Figure) -> list[Artist]:
 
 
 class ReconstructionExplorer(widgets.VBox):
-    """Live reconstruction explorer (ch. 3-5); built by :func:`reconstruction_explorer`.
+    """Live reconstruction explorer; built by :func:`reconstruction_explorer`.
+
+    Used by ch. 3, 5 and 9, and by ch. 4's section "What drastic compression does to the picture".
 
     Attributes
     ----------
