@@ -210,8 +210,8 @@ def _spine():
 
 
 def _checklist():
-    """Ch. 9's checklist: item number -> the claims of the spine it names."""
-    cells = nbformat.read(ROOT / "book/results.ipynb", as_version=4).cells
+    """The checklist (book/checklist, ch. 9's section): item -> the claims of the spine it names."""
+    cells = nbformat.read(ROOT / "book/checklist.ipynb", as_version=4).cells
     text = next(c.source for c in cells if "## A design checklist" in c.source)
     items = re.split(r"^(\d+)\. ", text.split("## A design checklist", 1)[1], flags=re.M)[1:]
     claims = {}
@@ -237,6 +237,6 @@ def test_the_spine_and_the_checklist_link_each_other_both_ways():
     named_by_claims = {(claim, item) for claim, items in spine.items() for item in items}
     named_by_items = {(claim, item) for item, claims in checklist.items() for claim in claims}
     assert named_by_claims == named_by_items
-    cells = nbformat.read(ROOT / "book/results.ipynb", as_version=4).cells
+    cells = nbformat.read(ROOT / "book/checklist.ipynb", as_version=4).cells
     assert any("(checklist)=\n## A design checklist" in c.source for c in cells)
     assert any("<spine>`" in c.source for c in cells)

@@ -7,6 +7,7 @@ definitions live here, tested, and not in notebook cells.
 - :mod:`cae_lessons.experiments.registry`: every model a chapter trains, for ch. 9.
 - :mod:`cae_lessons.experiments.decoders`: ch. 5, transposed convolution against upsampling.
 - :mod:`cae_lessons.experiments.gradients`: ch. 7, gradient norms by depth and over training.
-- :mod:`cae_lessons.experiments.kernel_stride`: ch. 8, kernel size against stride.
+- :mod:`cae_lessons.experiments.kernel_stride`: ch. 8, kernel size against stride, and its
+  section on the rule that large kernels over-smooth and large strides lose information.
 - :mod:`cae_lessons.experiments.results`: ch. 9, every model and baseline on one test set.
 """

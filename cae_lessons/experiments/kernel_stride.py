@@ -261,7 +261,8 @@ def kernel_stride_sweep(
     in the cache several at once: :func:`cae_lessons.workers.train_seeds`) for every seed
     ``0, 1, ..., seeds - 1``, and scored on ``x_test`` with the PSNR and the high-frequency
     retention. Every design is checked to round-trip the input before anything trains. Used by
-    ch. 8 "Kernel size against stride".
+    ch. 8 "Kernel size against stride" and its section "The kernel and stride rule against the
+    numbers".
 
     Parameters
     ----------
