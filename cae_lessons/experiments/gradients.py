@@ -191,9 +191,10 @@ def summarize_gradients(
     """Summarise the per-layer gradient norms of several designs, each trained with several seeds.
 
     Used by ch. 7 ("Does a mismatch make training unstable?") to test the claim that size
-    mismatches cause vanishing or exploding gradients: for each design, how the first layer's
-    gradient compares with the last layer's, how far apart the layers' gradients are (spread),
-    before training and after it, and whether any norm crossed a threshold.
+    mismatches cause vanishing or exploding gradients, and by its section "Gradients, or what the
+    design can represent?" to set gradient health beside the losses: for each design, how the
+    first layer's gradient compares with the last layer's, how far apart the layers' gradients are
+    (spread), before training and after it, and whether any norm crossed a threshold.
 
     Parameters
     ----------
