@@ -30,6 +30,9 @@ FIGURES = ROOT / FIGURES_DIR
 def execute(path: Path, timeout: int = 1800) -> float:
     """Execute one notebook in place; return the wall time in seconds."""
     notebook = nbformat.read(path, as_version=4)
+    # nbclient stores widget state only when widgets ran: a notebook whose widgets were removed
+    # would otherwise keep the old state, which the rendered page still embeds.
+    notebook.metadata.pop("widgets", None)
     start = time.perf_counter()
     NotebookClient(
         notebook,

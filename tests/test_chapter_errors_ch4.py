@@ -8,7 +8,7 @@ import pytest
 
 
 def test_padding_bottleneck_pca_cannot_have_more_components_than_training_images():
-    """book/padding_bottleneck.ipynb: PCA at ratio 4 of 64×64 slices needs 1024 components."""
+    """book/compression_sweep.ipynb: PCA at ratio 4 of 64×64 slices needs 1024 components."""
     from cae_lessons.baselines import pca_baseline
 
     x_train = np.random.default_rng(0).random((87, 64, 64, 1)).astype(np.float32)

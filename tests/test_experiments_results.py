@@ -180,3 +180,53 @@ def test_the_rich_table_shows_the_verdict_columns_first_and_the_rest_behind_a_to
     assert [h for h in VERDICT_COLUMNS if f">{h}</th>" in main] == list(VERDICT_COLUMNS)
     assert ">MSE</th>" not in main and ">MSE</th>" in details
     assert "<br>[" in main  # intervals on their own line: the table fits a narrow column
+
+
+# --- train_book_results and results_tables --------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_book_results_train_every_model_once_and_fill_both_tables(tmp_path, monkeypatch):
+    from cae_lessons.config import Profile
+    from cae_lessons.experiments.decoders import DECODERS
+    from cae_lessons.experiments.registry import AXIAL_64, AXIAL_128, book_models
+    from cae_lessons.experiments.results import results_tables, train_book_results
+
+    monkeypatch.setenv("CAE_LESSONS_CACHE", str(tmp_path))
+    monkeypatch.setenv("CAE_LESSONS_PROGRESS", "0")
+    rng = np.random.default_rng(0)
+    data = {
+        AXIAL_128: tuple(rng.random((n, 128, 128, 1), dtype=np.float32) for n in (8, 4, 4)),
+        # PCA at ratio 64 keeps 64 components: more training slices than that
+        AXIAL_64: tuple(rng.random((n, 64, 64, 1), dtype=np.float32) for n in (72, 4, 4)),
+    }
+    profile = Profile("quick", 1, None, 1)
+    book = train_book_results(data, profile)
+    registered = [m.label for m in book_models().values()]
+    assert list(book.runs) == registered + list(DECODERS)
+    assert all(len(runs) == 1 for runs in book.runs.values())
+    assert book.chapters["example 1, shape-only fix"] == 3 and book.chapters["transposed conv"] == 5
+    assert repr(book).startswith(
+        f"BookRuns({len(registered) + 3} models, {len(registered) + 3} runs)"
+    )
+
+    again = train_book_results(data, profile)  # the chapters' runs, from the cache
+    assert all(runs[0].cache_hit for runs in again.runs.values())
+    assert {label: runs[0].history for label, runs in again.runs.items()} == {
+        label: runs[0].history for label, runs in book.runs.items()
+    }
+
+    table_128, table_64 = results_tables(data, book)
+    labels_128 = [row.label for row in table_128.rows]
+    labels_64 = [row.label for row in table_64.rows]
+    assert labels_128 == [m.label for m in book_models(AXIAL_128).values()] + [
+        "bicubic, ratio 4",
+        "bicubic, ratio 16",
+    ]
+    assert labels_64 == [m.label for m in book_models(AXIAL_64).values()] + list(DECODERS) + [
+        "bicubic, ratio 4",
+        "bicubic, ratio 16",
+        "bicubic, ratio 64",
+        "PCA, ratio 64",
+    ]
+    assert table_64["PCA, ratio 64"].compression_ratio == 64

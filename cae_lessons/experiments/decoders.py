@@ -80,6 +80,58 @@ def decoder_cae(up: str, *, kernel_size: int = 3, size: int = SIZE, decoder_filt
     )
 
 
+def untrained_reconstruction(
+    up: str, x: np.ndarray, *, kernel_size: int = 3, decoder_filters=None, seed: int = 0
+) -> np.ndarray:
+    """What ch. 5's CAE with decoder ``up`` outputs before any training.
+
+    Builds :func:`decoder_cae` for the size of ``x`` with Keras' random seed set to ``seed`` (so
+    the weights are the initial weights of a training run with that seed) and runs ``x`` through
+    it in inference mode.
+
+    Parameters
+    ----------
+    up : {'upsample', 'transpose', 'resize_conv'}
+    x : (N, S, S, 1) float32
+        Square slices; ``S`` a multiple of 4 (the encoder pools twice).
+    kernel_size : int
+        Of every convolution.
+    decoder_filters : sequence of int, optional
+        Decoder widths from the bottleneck up (default: the encoder's, mirrored).
+    seed : int
+        Passed to ``keras.utils.set_random_seed``, which also seeds Python's and NumPy's global
+        generators.
+
+    Returns
+    -------
+    (N, S, S, 1) float32
+
+    Examples
+    --------
+    >>> x = np.full((2, 64, 64, 1), 0.5, np.float32)
+    >>> y = untrained_reconstruction("transpose", x, kernel_size=4)
+    >>> y.shape, y.dtype
+    ((2, 64, 64, 1), dtype('float32'))
+    >>> untrained_reconstruction("upsample", x[:, :, :32])
+    Traceback (most recent call last):
+    ...
+    ValueError: untrained_reconstruction needs square ... got (2, 64, 32, 1); crop or pad ...
+    """
+    import keras
+
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 4 or x.shape[1] != x.shape[2] or x.shape[3] != 1:
+        raise ValueError(
+            "untrained_reconstruction needs square single-channel slices (N, S, S, 1), got "
+            f"{x.shape}; crop or pad them to a square first."
+        )
+    keras.utils.set_random_seed(seed)
+    model = decoder_cae(
+        up, kernel_size=kernel_size, size=x.shape[1], decoder_filters=decoder_filters
+    )
+    return np.asarray(model(x, training=False))
+
+
 @dataclass(frozen=True)
 class Design:
     """What the shapes alone say about one decoder design.

@@ -3,6 +3,9 @@
 :func:`results_table` scores trained runs (:class:`cae_lessons.training.TrainResult`) and the
 PCA and bicubic baselines with the same metrics (MSE, MAE, PSNR, SSIM, high-frequency
 retention, the checkerboard score), with an interval over seeds where a model has several.
+:func:`train_book_results` trains (or loads from the training cache) every model the book
+compares, and :func:`results_tables` scores them in ch. 9's two tables, which the chapter and its
+section "Five findings across chapters" both use.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from cae_lessons.baselines import Baseline
+from cae_lessons.baselines import Baseline, bicubic_baseline, pca_baseline
 from cae_lessons.metrics import checkerboard_score, high_frequency_retention
 from cae_lessons.scores import evaluate
 from cae_lessons.shapes import trace
@@ -367,3 +370,105 @@ def results_table(
         cutoff=cutoff,
         confidence=confidence,
     )
+
+
+@dataclass(frozen=True)
+class BookRuns:
+    """Every model the book compares, trained with the profile's seeds (ch. 9).
+
+    Attributes
+    ----------
+    runs : dict of str to list of TrainResult
+        Row label → one run per seed: the models of
+        :func:`~cae_lessons.experiments.registry.book_models` and ch. 5's three decoders.
+    chapters : dict of str to int
+        Row label → the chapter that trains the model.
+    """
+
+    runs: dict
+    chapters: dict
+
+    def __repr__(self) -> str:
+        count = sum(len(runs) for runs in self.runs.values())
+        lines = [f"BookRuns({len(self.runs)} models, {count} runs)"]
+        lines += [
+            f"  ch. {self.chapters[label]}  {label:32s} {len(runs)} runs, epochs "
+            f"{[len(run.history['loss']) for run in runs]}"
+            for label, runs in self.runs.items()
+        ]
+        return "\n".join(lines)
+
+
+def train_book_results(data: Mapping, profile) -> BookRuns:
+    """Train every model the book compares, as its chapter trains it (ch. 9).
+
+    The models of :func:`~cae_lessons.experiments.registry.book_models` with
+    :func:`~cae_lessons.experiments.registry.train_book_models`, and ch. 5's decoders with
+    :func:`~cae_lessons.experiments.decoders.compare_decoders`: the chapters' own calls, so the
+    runs come from the training cache where the chapters have run.
+
+    Parameters
+    ----------
+    data : mapping
+        :data:`~cae_lessons.experiments.registry.AXIAL_128` and
+        :data:`~cae_lessons.experiments.registry.AXIAL_64` → ``(x_train, x_val, x_test)``, each
+        (N, H, W, 1) float32.
+    profile : Profile
+        Seeds and epoch cap.
+
+    Returns
+    -------
+    BookRuns
+    """
+    from cae_lessons.experiments.decoders import compare_decoders
+    from cae_lessons.experiments.registry import AXIAL_64, book_models, train_book_models
+
+    registry = book_models()
+    trained = train_book_models([(m, *data[m.data][:2]) for m in registry.values()], profile)
+    runs = {
+        m.label: list(model_runs) for m, model_runs in zip(registry.values(), trained, strict=True)
+    }
+    chapters = {m.label: m.chapter for m in registry.values()}
+    decoders = compare_decoders(*data[AXIAL_64], seeds=range(profile.seeds), epochs=profile.epochs)
+    runs |= {label: list(seed_runs) for label, seed_runs in decoders.runs.items()}
+    chapters |= dict.fromkeys(decoders.runs, 5)
+    return BookRuns(runs=runs, chapters=chapters)
+
+
+def results_tables(data: Mapping, book: BookRuns) -> tuple[ResultsTable, ResultsTable]:
+    """Ch. 9's two results tables, on the 128×128 and the 64×64 test slabs.
+
+    The 128×128 table holds every 128×128 model of ``book`` and the bicubic baselines that store
+    4 and 16 times fewer values than the input (ratios 4 and 16); the 64×64 table every 64×64
+    model (ch. 4's sweep and ch. 5's decoders), the bicubic baselines of ratios 4, 16 and 64, and
+    PCA with 64 components (ratio 64, the only ratio at which PCA has fewer components than
+    there are training slices).
+
+    Parameters
+    ----------
+    data : mapping
+        As for :func:`train_book_results`.
+    book : BookRuns
+
+    Returns
+    -------
+    table_128, table_64 : ResultsTable
+    """
+    from cae_lessons.experiments.registry import AXIAL_64, AXIAL_128, book_models
+
+    x_test = data[AXIAL_128][2]
+    entries = {m.label: book.runs[m.label] for m in book_models(AXIAL_128).values()}
+    entries |= {f"bicubic, ratio {f * f}": bicubic_baseline(x_test, f) for f in (2, 4)}
+    table_128 = results_table(
+        x_test, entries, chapters=book.chapters, test_set="Axial MNI152 slices, 128×128"
+    )
+    x_train64, _, x_test64 = data[AXIAL_64]
+    entries = {m.label: book.runs[m.label] for m in book_models(AXIAL_64).values()}
+    registered = {m.label for m in book_models().values()}
+    entries |= {label: runs for label, runs in book.runs.items() if label not in registered}
+    entries |= {f"bicubic, ratio {f * f}": bicubic_baseline(x_test64, f) for f in (2, 4, 8)}
+    entries["PCA, ratio 64"] = pca_baseline(x_train64, x_test64, 64 * 64 // 64)
+    table_64 = results_table(
+        x_test64, entries, chapters=book.chapters, test_set="The same slices, 64×64 block means"
+    )
+    return table_128, table_64
