@@ -55,7 +55,7 @@ class BookModel:
         bottleneck, 5 transposed convolutions. Each trains its models, except example 3, which
         chapter 5 only traces and the results chapter trains.
     doc : str
-        That chapter's document, e.g. ``'padding_bottleneck'`` (for ``{doc}`` links).
+        The document that trains it, e.g. ``'compression_sweep'`` (for ``{doc}`` links).
     data : str
         :data:`AXIAL_128` or :data:`AXIAL_64`: the images it is trained and tested on.
     build : callable
@@ -143,7 +143,7 @@ def sweep_model(down: str, ratio: int) -> BookModel:
     )
     filters = "-".join(map(str, SWEEP_FILTERS))
     name = f"cae_{down}_upsample_{filters}_l{channels}"
-    return BookModel(name, f"CAE {down}, ratio {ratio}", 4, "padding_bottleneck", AXIAL_64, build)
+    return BookModel(name, f"CAE {down}, ratio {ratio}", 4, "compression_sweep", AXIAL_64, build)
 
 
 def _as_book_model(model: BookModel | str) -> BookModel:
@@ -281,7 +281,7 @@ def book_models(data: str | None = None) -> dict[str, BookModel]:
     ['cae_pool_upsample_8-16-32_l16', 'cae_stride_upsample_8-16-32_l16']
     >>> models["cae_pool_upsample_8-16-32_l16"]
     BookModel(name='cae_pool_upsample_8-16-32_l16', label='CAE pool, ratio 4', chapter=4, \
-doc='padding_bottleneck', data='axial 64×64')
+doc='compression_sweep', data='axial 64×64')
     >>> book_models()["example2"].build().count_params()
     5089
     """
@@ -290,7 +290,7 @@ doc='padding_bottleneck', data='axial 64×64')
             f"data must be None or one of {(AXIAL_128, AXIAL_64)} (AXIAL_128 "
             f"or AXIAL_64), got {data!r}."
         )
-    ch3, ch4, ch5 = "stride_incompatibility", "padding_bottleneck", "transposed_convolutions"
+    ch3, ch4, ch5 = "fixes_trained", "padding_bottleneck", "transposed_convolutions"
     models = [
         BookModel("example2", "example 2 = ch. 3 real fix", 4, ch4, AXIAL_128, example2),
         BookModel(
