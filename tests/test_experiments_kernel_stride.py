@@ -16,7 +16,9 @@ from cae_lessons.experiments.kernel_stride import (
     kernel_stride_layers,
     kernel_stride_sweep,
 )
+from cae_lessons.metrics import psnr
 from cae_lessons.shapes import build_model
+from cae_lessons.training import reconstruct
 
 
 @pytest.fixture(autouse=True)
@@ -187,21 +189,28 @@ def test_sweep_tables_show_every_cell(sweep):
     assert sweep.format_grid("PSNR").startswith("PSNR (dB), mean of 2 seeds")
 
 
-def test_sweep_over_seeds_scores_every_run_of_every_cell(sweep):
-    x_test = _images(6, 12)[5:]
-    comparison = sweep.over_seeds(x_test)
+def test_sweep_held_out_scores_every_run_of_every_cell(sweep):
+    comparison = sweep.held_out
     assert [label for label, _ in comparison.rows] == [
         "k=2, s=2",
         "k=3, s=2",
         "k=2, s=3",
         "k=3, s=3",
     ]
-    assert comparison.per_seed("k=3, s=2")["PSNR"] == pytest.approx(sweep.cell(3, 2).psnr)
+    for cell in sweep.cells:
+        scores = comparison.per_seed(sweep.label(cell.design.kernel_size, cell.design.strides))
+        assert tuple(scores["PSNR"]) == cell.psnr
+        assert tuple(scores["HF retention"]) == cell.hf_retention
     verdicts = comparison.verdicts(("k=3, s=2", "k=2, s=3"))
     assert [v.metric for v in verdicts] == ["PSNR", "SSIM", "MAE"]
     assert verdicts[0].runs == (2, 2)
-    with pytest.raises(TypeError, match="x_test must be a NumPy array"):
-        sweep.over_seeds(list(x_test))
+
+
+def test_sweep_psnr_is_each_runs_mean_over_the_held_out_images(sweep):
+    x_test = _images(6, 12)[5:]  # the sweep fixture's held-out image
+    cell = sweep.cell(3, 2)
+    expected = [float(psnr(x_test, reconstruct(run, x_test)).mean()) for run in cell.runs]
+    assert cell.psnr == pytest.approx(expected, rel=1e-6)
 
 
 def test_sweep_with_patience_stops_early_and_says_so():

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from cae_lessons.metrics import HF_CUTOFF, high_frequency_retention, psnr
+from cae_lessons.metrics import HF_CUTOFF
 from cae_lessons.models import count_macs, count_parameters
 from cae_lessons.receptive import read_positions, written_positions
 from cae_lessons.scores import SeedComparison, compare_over_seeds
@@ -101,6 +101,11 @@ class KernelStrideSweep:
     patience : int or None
         Epochs without a better validation loss after which a run stopped (None: every run
         trained ``epochs`` epochs).
+    held_out : cae_lessons.scores.SeedComparison
+        Every run of every cell scored on the held-out images (PSNR, SSIM, MAE, HF retention),
+        a row per cell named :meth:`label`: ``held_out.verdicts(("k=3, s=4", "k=5, s=4"))``
+        compares two cells over their seeds. The cells' PSNR and HF retention are its columns
+        (not part of the repr or of equality).
     """
 
     kernel_sizes: tuple[int, ...]
@@ -110,36 +115,12 @@ class KernelStrideSweep:
     seeds: int
     cutoff: float
     patience: int | None = None
+    held_out: SeedComparison | None = field(default=None, repr=False, compare=False)
 
     @staticmethod
     def label(kernel_size: int, strides: int) -> str:
         """A cell's name in tables and verdicts: ``'k=3, s=4'``."""
         return f"k={kernel_size}, s={strides}"
-
-    def over_seeds(self, x_test: np.ndarray) -> SeedComparison:
-        """Every cell's runs scored on ``x_test`` (PSNR, SSIM, MAE, HF retention), a row per
-        cell named :meth:`label`, for verdicts over seeds.
-
-        Parameters
-        ----------
-        x_test : (N, H, W, C) float32
-            The held-out images the sweep was scored on.
-
-        Returns
-        -------
-        cae_lessons.scores.SeedComparison
-            ``.verdicts(("k=3, s=4", "k=5, s=4"), ...)`` compares cells over their seeds.
-        """
-        check_images(x_test, "x_test", float32=True)
-        return compare_over_seeds(
-            {
-                self.label(c.design.kernel_size, c.design.strides): [
-                    (x_test, reconstruct(run, x_test)) for run in c.runs
-                ]
-                for c in self.cells
-            },
-            cutoff=self.cutoff,
-        )
 
     def cell(self, kernel_size: int, strides: int) -> KernelStrideCell:
         """The cell of one kernel size and stride.
@@ -356,22 +337,29 @@ def kernel_stride_sweep(
         patience=patience,
         start_from_epoch=start_from_epoch,
     )
+    label = KernelStrideSweep.label
+    held_out = compare_over_seeds(
+        {
+            label(d.kernel_size, d.strides): [(x_test, reconstruct(r, x_test)) for r in trained[d]]
+            for d in designs
+        },
+        cutoff=cutoff,
+    )
     cells = []
     for design in designs:
-        runs = tuple(trained[design])
-        outputs = [reconstruct(run, x_test) for run in runs]
+        scores = held_out.per_seed(label(design.kernel_size, design.strides))
         cells.append(
             KernelStrideCell(
                 design=design,
-                psnr=tuple(float(psnr(x_test, y).mean()) for y in outputs),
-                hf_retention=tuple(
-                    high_frequency_retention(x_test, y, cutoff).mean for y in outputs
-                ),
-                seconds=tuple(run.seconds for run in runs),
-                runs=runs,
+                psnr=tuple(map(float, scores["PSNR"])),
+                hf_retention=tuple(map(float, scores["HF retention"])),
+                seconds=tuple(run.seconds for run in trained[design]),
+                runs=tuple(trained[design]),
             )
         )
-    return KernelStrideSweep(kernel_sizes, strides, tuple(cells), epochs, seeds, cutoff, patience)
+    return KernelStrideSweep(
+        kernel_sizes, strides, tuple(cells), epochs, seeds, cutoff, patience, held_out
+    )
 
 
 def kernel_stride_layers(input_shape=(48, 48, 1), *, kernel_size, strides, latent_channels=4):
