@@ -8,7 +8,8 @@ BIN    := $(VENV)/bin
 comma  := ,
 EXTRAS ?= book,test
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
-NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# nbval in every pass; --durations lists the slowest cells (where a cold run spends its time).
+NBVAL  := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --durations=15
 # The second venv, for make test's oneDNN pass: the newest Python TensorFlow supports (3.13),
 # else 3.12, where one exists (one that runs: a pyenv shim for a version that is not selected
 # exists but fails).
