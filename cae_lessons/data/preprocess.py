@@ -108,7 +108,11 @@ def _resample_axis(data: np.ndarray, axis: int, n_out: int) -> np.ndarray:
     if data.shape[axis] == n_out:
         return data
     moved = np.ascontiguousarray(np.moveaxis(data, axis, -1))
-    flat = moved.reshape(-1, moved.shape[-1]) @ resample_matrix(moved.shape[-1], n_out).T
+    # Some OpenBLAS builds raise the invalid-operation flag on small float32 products of finite
+    # arrays (numpy#24067, OpenBLAS#1924), which pytest's warnings-as-errors then fails on. The
+    # weights are finite and non-negative, so only an inf in ``data`` could make a real NaN here.
+    with np.errstate(invalid="ignore"):
+        flat = moved.reshape(-1, moved.shape[-1]) @ resample_matrix(moved.shape[-1], n_out).T
     return np.moveaxis(flat.reshape(*moved.shape[:-1], n_out), -1, axis)
 
 
