@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from cae_lessons.baselines import Baseline, bicubic_baseline, pca_baseline
+from cae_lessons.experiments.decoders import compare_decoders
+from cae_lessons.experiments.registry import AXIAL_64, AXIAL_128, book_models, train_book_models
 from cae_lessons.metrics import checkerboard_score, high_frequency_retention
 from cae_lessons.scores import evaluate
 from cae_lessons.shapes import trace
@@ -420,9 +422,6 @@ def train_book_results(data: Mapping, profile) -> BookRuns:
     -------
     BookRuns
     """
-    from cae_lessons.experiments.decoders import compare_decoders
-    from cae_lessons.experiments.registry import AXIAL_64, book_models, train_book_models
-
     registry = book_models()
     trained = train_book_models([(m, *data[m.data][:2]) for m in registry.values()], profile)
     runs = {
@@ -454,8 +453,6 @@ def results_tables(data: Mapping, book: BookRuns) -> tuple[ResultsTable, Results
     -------
     table_128, table_64 : ResultsTable
     """
-    from cae_lessons.experiments.registry import AXIAL_64, AXIAL_128, book_models
-
     x_test = data[AXIAL_128][2]
     entries = {m.label: book.runs[m.label] for m in book_models(AXIAL_128).values()}
     entries |= {f"bicubic, ratio {f * f}": bicubic_baseline(x_test, f) for f in (2, 4)}
